@@ -1,0 +1,350 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from kyc.models import PolicyVersion, QualificationDocument
+from merchants.models import Capability, Merchant, RiskTier
+
+
+class ReasonKind(models.TextChoices):
+    REJECTION = "rejection", _("Rejection")
+    INFORMATION = "information", _("Request for information")
+    APPROVAL = "approval", _("Approval note")
+
+
+class Severity(models.TextChoices):
+    RETRY = "retry", _("Retry: the seller may fix and resubmit")
+    FINAL = "final", _("Final")
+
+
+class ReasonCode(models.Model):
+    """A bilingual reason given with a decision (data, maintained by compliance admins)."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=20, choices=ReasonKind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.RETRY)
+    text_en = models.CharField(max_length=300)
+    text_zh = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.text_en}"
+
+    @property
+    def text(self) -> str:
+        return self.text_zh if (get_language() or "").startswith("zh") and self.text_zh else self.text_en
+
+
+class CaseKind(models.TextChoices):
+    ONBOARDING = "onboarding", _("Onboarding")
+    REVERIFICATION = "reverification", _("Re-verification")
+    PERIODIC_REVIEW = "periodic_review", _("Periodic review")
+    CHANGE_OF_DETAILS = "change_of_details", _("Change of details")
+
+
+class CaseState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    INFO_REQUESTED = "info_requested", _("Information requested")
+    EDD = "edd", _("Enhanced due diligence")
+    PENDING_SECOND_APPROVAL = "pending_second_approval", _("Pending second approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired")
+
+
+OPEN_STATES = (
+    CaseState.DRAFT,
+    CaseState.SUBMITTED,
+    CaseState.IN_REVIEW,
+    CaseState.INFO_REQUESTED,
+    CaseState.EDD,
+    CaseState.PENDING_SECOND_APPROVAL,
+)
+# States in which the platform (not the seller) is working the case.
+REVIEW_QUEUE_STATES = (
+    CaseState.SUBMITTED,
+    CaseState.IN_REVIEW,
+    CaseState.EDD,
+    CaseState.PENDING_SECOND_APPROVAL,
+)
+
+
+class ReviewCase(ConcurrentTransitionMixin, models.Model):
+    """One review need for one merchant, moved only by cases.services.
+
+    The FSM field is protected and ConcurrentTransitionMixin makes the UPDATE conditional on
+    the state read, so of two concurrent transitions at most one can ever be saved.
+    Transition methods only change the object in memory.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="cases")
+    kind = models.CharField(max_length=30, choices=CaseKind.choices, default=CaseKind.ONBOARDING)
+    state = FSMField(default=CaseState.DRAFT, choices=CaseState.choices, protected=True)
+    capabilities = models.ManyToManyField(Capability, related_name="cases", blank=True)
+    priority = models.PositiveSmallIntegerField(default=50)  # lower = sooner
+    risk_tier = models.CharField(max_length=20, choices=RiskTier.choices, blank=True)
+    requires_four_eyes = models.BooleanField(default=False)
+    sla_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
+    maker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The reviewer to hand the case back to when the seller answers an RFI.
+    last_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    policy_version = models.ForeignKey(
+        PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_reason_codes = models.ManyToManyField(ReasonCode, blank=True, related_name="+")
+    decision_rationale = models.TextField(blank=True)
+    rejection_severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    rfi_deadline = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sla_due_at", "priority", "id"]
+        indexes = [models.Index(fields=["state", "sla_due_at"])]
+
+    def __str__(self) -> str:
+        return f"Case {self.pk} ({self.get_kind_display()}, {self.get_state_display()})"
+
+    # --- transitions: in-memory only; cases.services does locking, saving and auditing ---
+
+    @transition(field=state, source=CaseState.DRAFT, target=CaseState.SUBMITTED)
+    def submit(self) -> None:
+        self.submitted_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[CaseState.SUBMITTED, CaseState.IN_REVIEW, CaseState.EDD],
+        target=RETURN_VALUE(CaseState.IN_REVIEW, CaseState.EDD),
+        conditions=[lambda case: case.assignee_id is None],
+    )
+    def claim(self, by: object) -> str:
+        self.assignee = by  # type: ignore[assignment]
+        return CaseState.EDD if self.state == CaseState.EDD else CaseState.IN_REVIEW
+
+    @transition(
+        field=state,
+        source=[CaseState.IN_REVIEW, CaseState.EDD],
+        target=RETURN_VALUE(CaseState.SUBMITTED, CaseState.EDD),
+    )
+    def release(self) -> str:
+        self.assignee = None
+        return CaseState.EDD if self.state == CaseState.EDD else CaseState.SUBMITTED
+
+    @transition(field=state, source=[CaseState.IN_REVIEW, CaseState.EDD],
+                target=CaseState.INFO_REQUESTED)
+    def request_info(self, deadline: object) -> None:
+        self.last_reviewer = self.assignee
+        self.assignee = None
+        self.rfi_deadline = deadline  # type: ignore[assignment]
+
+    @transition(field=state, source=CaseState.INFO_REQUESTED, target=CaseState.SUBMITTED)
+    def resubmit(self) -> None:
+        self.rfi_deadline = None
+        self.submitted_at = timezone.now()
+
+    @transition(field=state, source=CaseState.IN_REVIEW, target=CaseState.EDD)
+    def escalate(self) -> None:
+        self.requires_four_eyes = True
+
+    @transition(
+        field=state,
+        source=[CaseState.IN_REVIEW, CaseState.EDD],
+        target=RETURN_VALUE(CaseState.APPROVED, CaseState.PENDING_SECOND_APPROVAL),
+    )
+    def approve(self, by: object) -> str:
+        self.maker = by  # type: ignore[assignment]
+        if self.requires_four_eyes:
+            self.assignee = None
+            return CaseState.PENDING_SECOND_APPROVAL
+        self.decided_at = timezone.now()
+        return CaseState.APPROVED
+
+    @transition(
+        field=state,
+        source=CaseState.PENDING_SECOND_APPROVAL,
+        target=CaseState.APPROVED,
+        conditions=[lambda case: case.maker_id is not None],
+    )
+    def second_approve(self, by: object) -> None:
+        self.checker = by  # type: ignore[assignment]
+        self.decided_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[CaseState.IN_REVIEW, CaseState.EDD, CaseState.PENDING_SECOND_APPROVAL],
+        target=CaseState.REJECTED,
+    )
+    def reject(self, by: object, severity: str) -> None:
+        if self.state == CaseState.PENDING_SECOND_APPROVAL:
+            self.checker = by  # type: ignore[assignment]
+        else:
+            self.maker = by  # type: ignore[assignment]
+        self.rejection_severity = severity
+        self.decided_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[CaseState.DRAFT, CaseState.SUBMITTED, CaseState.INFO_REQUESTED],
+        target=CaseState.WITHDRAWN,
+    )
+    def withdraw(self) -> None:
+        self.assignee = None
+
+    @transition(field=state, source=CaseState.INFO_REQUESTED, target=CaseState.EXPIRED)
+    def expire(self) -> None:
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=[CaseState.APPROVED, CaseState.REJECTED],
+                target=CaseState.IN_REVIEW)
+    def reopen(self) -> None:
+        # Back to whoever decided it if they can still review; otherwise any reviewer claims.
+        self.assignee = None
+        self.checker = None
+        self.decided_at = None
+        self.rejection_severity = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def is_sla_breached(self) -> bool:
+        return bool(
+            self.sla_due_at and self.state in REVIEW_QUEUE_STATES and self.sla_due_at < timezone.now()
+        )
+
+
+class CapabilityDecision(models.Model):
+    """A reviewer's decision on one capability within a case."""
+
+    class Decision(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", _("Reject")
+
+    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="capability_decisions")
+    capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="decisions")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason_codes = models.ManyToManyField(ReasonCode, blank=True, related_name="+")
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    rationale = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+
+
+class DocumentDecision(models.Model):
+    """A reviewer's accept / reject of one document within a case."""
+
+    class Decision(models.TextChoices):
+        ACCEPT = "accept", _("Accept")
+        REJECT = "reject", _("Reject")
+
+    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="document_decisions")
+    document = models.ForeignKey(
+        QualificationDocument, on_delete=models.PROTECT, related_name="decisions"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason_code = models.ForeignKey(
+        ReasonCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+
+
+class InformationRequest(models.Model):
+    """One consolidated request for information (RFI) sent to the seller."""
+
+    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="information_requests")
+    message = models.TextField()  # seller-visible
+    deadline = models.DateTimeField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class InformationRequestItem(models.Model):
+    request = models.ForeignKey(InformationRequest, on_delete=models.CASCADE, related_name="items")
+    reason_code = models.ForeignKey(ReasonCode, null=True, blank=True, on_delete=models.PROTECT)
+    document = models.ForeignKey(
+        QualificationDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requirement_code = models.CharField(max_length=120, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class CommentVisibility(models.TextChoices):
+    SELLER = "seller", _("Visible to the seller")
+    INTERNAL = "internal", _("Internal (staff only)")
+
+
+class Comment(models.Model):
+    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    visibility = models.CharField(max_length=10, choices=CommentVisibility.choices)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Notification(models.Model):
+    """A message to a seller, rendered in the seller's language and sent by a task."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="notifications")
+    case = models.ForeignKey(
+        ReviewCase, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
+    )
+    event = models.CharField(max_length=60)
+    language = models.CharField(max_length=10, default="en")
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -1,0 +1,256 @@
+"""Write use-cases for merchants, their people and capabilities."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from accounts.roles import Role, has_role
+from audit.services import audit_record
+from config.errors import InvalidInput, NotAllowed
+
+from .models import (
+    Brand,
+    Capability,
+    CapabilityKind,
+    CapabilityStatus,
+    Category,
+    Merchant,
+    MerchantMembership,
+    Person,
+)
+
+MERCHANT_FIELDS = (
+    "legal_name", "local_name", "trading_name", "entity_type", "country", "registration_number",
+    "registered_address", "operating_address", "website", "business_model",
+    "expected_monthly_volume", "contact_email", "preferred_language",
+)
+PERSON_FIELDS = (
+    "full_name", "local_name", "is_legal_representative", "is_director", "is_beneficial_owner",
+    "ownership_percent", "control_type", "nationality", "date_of_birth", "is_pep", "pep_details",
+)
+
+
+def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    return model_to_dict(obj, fields=fields)
+
+
+def ensure_member(*, actor: Any, merchant: Merchant) -> None:
+    """Only a seller who belongs to the merchant may change it."""
+    if not has_role(actor, Role.SELLER) or not merchant.memberships.filter(user=actor).exists():
+        raise NotAllowed("Only the merchant's own sellers can change it.")
+
+
+def _clean_merchant_data(data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - set(MERCHANT_FIELDS)
+    if unknown:
+        raise InvalidInput("Unknown fields.", fields={k: ["Unknown field."] for k in unknown})
+    cleaned = dict(data)
+    if "country" in cleaned:
+        cleaned["country"] = str(cleaned["country"]).upper()
+    if "registration_number" in cleaned:
+        cleaned["registration_number"] = str(cleaned["registration_number"]).strip().upper()
+    return cleaned
+
+
+def _full_clean(obj: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        obj.full_clean(exclude=["members"] if isinstance(obj, Merchant) else None)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "Please correct the highlighted fields.",
+            fields={k: [str(m) for m in v] for k, v in exc.message_dict.items()},
+        ) from None
+
+
+@transaction.atomic
+def merchant_create(*, actor: Any, data: dict[str, Any]) -> Merchant:
+    """Creates a merchant owned by the seller, with its `sell` capability requested."""
+    if not has_role(actor, Role.SELLER):
+        raise NotAllowed("Only sellers create merchants.")
+    merchant = Merchant(**_clean_merchant_data(data))
+    if not merchant.contact_email:
+        merchant.contact_email = actor.email
+    _full_clean(merchant)
+    merchant.save()
+    MerchantMembership.objects.create(merchant=merchant, user=actor, is_owner=True)
+    Capability.objects.create(
+        merchant=merchant,
+        kind=CapabilityKind.SELL,
+        status=CapabilityStatus.PENDING,
+        requested_at=timezone.now(),
+    )
+    audit_record(
+        action="merchant.created", actor=actor, obj=merchant, merchant_id=merchant.pk,
+        after=_snapshot(merchant, MERCHANT_FIELDS),
+    )
+    return merchant
+
+
+@transaction.atomic
+def merchant_update(*, actor: Any, merchant: Merchant, data: dict[str, Any]) -> Merchant:
+    """Updates the profile; the audit event holds exactly the fields that changed."""
+    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    ensure_member(actor=actor, merchant=merchant)
+    before = _snapshot(merchant, MERCHANT_FIELDS)
+    for key, value in _clean_merchant_data(data).items():
+        setattr(merchant, key, value)
+    _full_clean(merchant)
+    merchant.save()
+    after = _snapshot(merchant, MERCHANT_FIELDS)
+    changed = {k for k in after if str(after[k]) != str(before[k])}
+    if changed:
+        audit_record(
+            action="merchant.updated", actor=actor, obj=merchant, merchant_id=merchant.pk,
+            before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+        )
+    return merchant
+
+
+def _check_ownership(merchant: Merchant, person: Person) -> None:
+    others = (
+        merchant.people.exclude(pk=person.pk).aggregate(total=Sum("ownership_percent"))["total"]
+        or Decimal("0")
+    )
+    total = others + Decimal(person.ownership_percent or 0)
+    if total > Decimal("100"):
+        raise InvalidInput(
+            f"Declared ownership would total {total}%, more than 100%.",
+            code="ownership_over_100",
+            fields={"ownership_percent": [f"At most {Decimal('100') - others}% is left to declare."]},
+        )
+    threshold = Decimal(settings.KYC_OWNERSHIP_DECLARATION_THRESHOLD)
+    if Decimal(person.ownership_percent or 0) >= threshold and not person.is_beneficial_owner:
+        # Anyone at or above the threshold is a beneficial owner by definition.
+        person.is_beneficial_owner = True
+
+
+def _clean_person_data(data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - set(PERSON_FIELDS)
+    if unknown:
+        raise InvalidInput("Unknown fields.", fields={k: ["Unknown field."] for k in unknown})
+    cleaned = dict(data)
+    if cleaned.get("nationality"):
+        cleaned["nationality"] = str(cleaned["nationality"]).upper()
+    return cleaned
+
+
+@transaction.atomic
+def person_add(*, actor: Any, merchant: Merchant, data: dict[str, Any]) -> Person:
+    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    ensure_member(actor=actor, merchant=merchant)
+    person = Person(merchant=merchant, **_clean_person_data(data))
+    if not (person.is_legal_representative or person.is_director or person.is_beneficial_owner
+            or person.ownership_percent):
+        raise InvalidInput(
+            "Say how this person is related to the merchant.",
+            fields={"is_legal_representative": ["Choose at least one role."]},
+        )
+    _full_clean(person)
+    _check_ownership(merchant, person)
+    person.save()
+    audit_record(
+        action="person.added", actor=actor, obj=person, merchant_id=merchant.pk,
+        after=_snapshot(person, PERSON_FIELDS),
+    )
+    return person
+
+
+@transaction.atomic
+def person_update(*, actor: Any, person: Person, data: dict[str, Any]) -> Person:
+    merchant = Merchant.objects.select_for_update().get(pk=person.merchant_id)
+    ensure_member(actor=actor, merchant=merchant)
+    person = Person.objects.get(pk=person.pk)
+    before = _snapshot(person, PERSON_FIELDS)
+    for key, value in _clean_person_data(data).items():
+        setattr(person, key, value)
+    _full_clean(person)
+    _check_ownership(merchant, person)
+    person.save()
+    audit_record(
+        action="person.updated", actor=actor, obj=person, merchant_id=merchant.pk,
+        before=before, after=_snapshot(person, PERSON_FIELDS),
+    )
+    return person
+
+
+@transaction.atomic
+def person_remove(*, actor: Any, person: Person) -> None:
+    merchant = Merchant.objects.select_for_update().get(pk=person.merchant_id)
+    ensure_member(actor=actor, merchant=merchant)
+    before = _snapshot(person, PERSON_FIELDS)
+    audit_record(
+        action="person.removed", actor=actor, obj=person, merchant_id=merchant.pk, before=before
+    )
+    person.delete()
+
+
+@transaction.atomic
+def capability_request(
+    *,
+    actor: Any,
+    merchant: Merchant,
+    kind: str,
+    category: Category | None = None,
+    brand: Brand | None = None,
+) -> Capability:
+    """Requests a capability (idempotent: asking again for one already pending returns it)."""
+    ensure_member(actor=actor, merchant=merchant)
+    if kind == CapabilityKind.CATEGORY:
+        if category is None:
+            raise InvalidInput("Choose a category.", fields={"category": ["Required."]})
+        if category.is_prohibited:
+            raise InvalidInput(
+                f"“{category.name_en}” is a prohibited category and cannot be applied for.",
+                code="category_prohibited",
+                fields={"category": ["This category is prohibited on the platform."]},
+            )
+        lookup: dict[str, Any] = {"kind": kind, "category": category}
+    elif kind == CapabilityKind.BRAND:
+        if brand is None:
+            raise InvalidInput("Choose a brand.", fields={"brand": ["Required."]})
+        lookup = {"kind": kind, "brand": brand}
+    elif kind == CapabilityKind.SELL:
+        lookup = {"kind": kind}
+    else:
+        raise InvalidInput("Unknown capability kind.", fields={"kind": ["Unknown kind."]})
+    capability, created = Capability.objects.select_for_update().get_or_create(
+        merchant=merchant, **lookup,
+        defaults={"status": CapabilityStatus.PENDING, "requested_at": timezone.now()},
+    )
+    if not created and capability.status in (CapabilityStatus.PENDING, CapabilityStatus.ACTIVE):
+        return capability
+    before = capability.status
+    capability.status = CapabilityStatus.PENDING
+    capability.disabled_reason = ""
+    capability.requested_at = timezone.now()
+    capability.status_changed_at = timezone.now()
+    capability.save()
+    audit_record(
+        action="capability.requested", actor=actor, obj=capability, merchant_id=merchant.pk,
+        before=None if created else {"status": before}, after={"status": capability.status,
+                                                                 "capability": capability.code},
+    )
+    return capability
+
+
+def capability_set_status(
+    *, capability: Capability, status: str, disabled_reason: str = ""
+) -> dict[str, Any]:
+    """Changes a capability's status in the caller's transaction; returns the before/after
+    for the caller's audit event (the case decision that caused it)."""
+    before = {"status": capability.status, "disabled_reason": capability.disabled_reason}
+    capability.status = status
+    capability.disabled_reason = "" if status == CapabilityStatus.ACTIVE else disabled_reason
+    capability.status_changed_at = timezone.now()
+    capability.save(update_fields=["status", "disabled_reason", "status_changed_at"])
+    return {"capability": capability.code, "before": before,
+            "after": {"status": status, "disabled_reason": capability.disabled_reason}}
