@@ -165,10 +165,19 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
         self.assignee = None
         self.rfi_deadline = deadline  # type: ignore[assignment]
 
-    @transition(field=state, source=CaseState.INFO_REQUESTED, target=CaseState.SUBMITTED)
-    def resubmit(self) -> None:
+    @transition(
+        field=state,
+        source=CaseState.INFO_REQUESTED,
+        target=RETURN_VALUE(CaseState.SUBMITTED, CaseState.IN_REVIEW),
+    )
+    def resubmit(self, back_to: object = None) -> str:
+        """`back_to`: the reviewer who asked, when still available; else the queue."""
         self.rfi_deadline = None
         self.submitted_at = timezone.now()
+        if back_to is not None:
+            self.assignee = back_to  # type: ignore[assignment]
+            return CaseState.IN_REVIEW
+        return CaseState.SUBMITTED
 
     @transition(field=state, source=CaseState.IN_REVIEW, target=CaseState.EDD)
     def escalate(self) -> None:

@@ -247,14 +247,12 @@ def case_resubmit(*, actor: Any, case_id: int, answer: str = "") -> ReviewCase:
     _require_state(case, case.resubmit, "resubmitted")
     _refuse_if_due(case)
     before = _case_state_snapshot(case)
-    case.resubmit()
     reviewer = case.last_reviewer
-    if reviewer is not None and reviewer.is_active and reviewer.is_available and has_role(
-        reviewer, *REVIEWING_ROLES
-    ):
-        # Same reviewer, straight back into review: they already know the file.
-        case.assignee = reviewer
-        case.state = CaseState.IN_REVIEW  # type: ignore[assignment]
+    available = reviewer is not None and reviewer.is_active and reviewer.is_available and (
+        has_role(reviewer, *REVIEWING_ROLES)
+    )
+    # Same reviewer, straight back into review when available: they already know the file.
+    case.resubmit(reviewer if available else None)
     _save(case)
     rfi = case.information_requests.filter(answered_at__isnull=True).first()
     if rfi is not None:

@@ -115,6 +115,11 @@ def merchant_update(*, actor: Any, merchant: Merchant, data: dict[str, Any]) -> 
     return merchant
 
 
+def _pct(value: Decimal) -> str:
+    """30 → "30", 12.50 → "12.5": the same text on every database backend."""
+    return format(Decimal(value).quantize(Decimal("0.01")).normalize(), "f")
+
+
 def _check_ownership(merchant: Merchant, person: Person) -> None:
     others = (
         merchant.people.exclude(pk=person.pk).aggregate(total=Sum("ownership_percent"))["total"]
@@ -123,9 +128,10 @@ def _check_ownership(merchant: Merchant, person: Person) -> None:
     total = others + Decimal(person.ownership_percent or 0)
     if total > Decimal("100"):
         raise InvalidInput(
-            f"Declared ownership would total {total}%, more than 100%.",
+            f"Declared ownership would total {_pct(total)}%, more than 100%.",
             code="ownership_over_100",
-            fields={"ownership_percent": [f"At most {Decimal('100') - others}% is left to declare."]},
+            fields={"ownership_percent": [
+                f"At most {_pct(Decimal('100') - others)}% is left to declare."]},
         )
     threshold = Decimal(settings.KYC_OWNERSHIP_DECLARATION_THRESHOLD)
     if Decimal(person.ownership_percent or 0) >= threshold and not person.is_beneficial_owner:
