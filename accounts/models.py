@@ -14,9 +14,7 @@ class User(AbstractUser):
     """A person who signs in: a seller's user or a staff member (role = group)."""
 
     email = models.EmailField(_("email address"), unique=True)
-    preferred_language = models.CharField(
-        max_length=10, choices=settings.LANGUAGES, default="en"
-    )
+    preferred_language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
     # Reviewers mark themselves available for automatic assignment.
     is_available = models.BooleanField(default=True)
 
@@ -47,7 +45,9 @@ class ApiToken(models.Model):
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, *, user: User, name: str, scopes: list[str] | None = None) -> tuple[ApiToken, str]:
+    def issue(
+        cls, *, user: User, name: str, scopes: list[str] | None = None
+    ) -> tuple[ApiToken, str]:
         key = "mk_" + secrets.token_urlsafe(32)
         token = cls.objects.create(
             user=user, name=name, prefix=key[:10], key_hash=cls.hash_key(key), scopes=scopes or []

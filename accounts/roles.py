@@ -14,9 +14,7 @@ class Role(models.TextChoices):
     COMPLIANCE_ADMIN = "compliance_admin", _("Compliance admin")
 
 
-STAFF_ROLES = frozenset(
-    {Role.REVIEWER, Role.SENIOR_REVIEWER, Role.QC_LEAD, Role.COMPLIANCE_ADMIN}
-)
+STAFF_ROLES = frozenset({Role.REVIEWER, Role.SENIOR_REVIEWER, Role.QC_LEAD, Role.COMPLIANCE_ADMIN})
 # Roles allowed to work review cases (claim, decide).
 REVIEWING_ROLES = frozenset({Role.REVIEWER, Role.SENIOR_REVIEWER})
 

@@ -6,8 +6,16 @@ from .models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("seq", "occurred_at", "actor_repr", "actor_role", "action", "object_type",
-                    "object_id", "case_id")
+    list_display = (
+        "seq",
+        "occurred_at",
+        "actor_repr",
+        "actor_role",
+        "action",
+        "object_type",
+        "object_id",
+        "case_id",
+    )
     list_filter = ("action", "actor_type")
     search_fields = ("action", "actor_repr", "object_id")
 

@@ -86,8 +86,11 @@ def verify_rows(
         if row["prev_hash"] != expected_prev:
             return VerifyResult(
                 checked,
-                ChainProblem(seq, event_id, "does not follow the previous event (reordered or "
-                             "a predecessor was replaced)"),
+                ChainProblem(
+                    seq,
+                    event_id,
+                    "does not follow the previous event (reordered or a predecessor was replaced)",
+                ),
             )
         recomputed = event_hash(row)
         if recomputed != row["hash"]:

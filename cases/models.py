@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -40,7 +42,11 @@ class ReasonCode(models.Model):
 
     @property
     def text(self) -> str:
-        return self.text_zh if (get_language() or "").startswith("zh") and self.text_zh else self.text_en
+        return (
+            self.text_zh
+            if (get_language() or "").startswith("zh") and self.text_zh
+            else self.text_en
+        )
 
 
 class CaseKind(models.TextChoices):
@@ -80,6 +86,14 @@ REVIEW_QUEUE_STATES = (
 )
 
 
+def _is_unassigned(case: Any) -> bool:
+    return case.assignee_id is None
+
+
+def _has_maker(case: Any) -> bool:
+    return case.maker_id is not None
+
+
 class ReviewCase(ConcurrentTransitionMixin, models.Model):
     """One review need for one merchant, moved only by cases.services.
 
@@ -97,7 +111,10 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
     requires_four_eyes = models.BooleanField(default=False)
     sla_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="assigned_cases",
     )
     maker = models.ForeignKey(
@@ -108,7 +125,10 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
     )
     # The reviewer to hand the case back to when the seller answers an RFI.
     last_reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     policy_version = models.ForeignKey(
@@ -143,7 +163,7 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[CaseState.SUBMITTED, CaseState.IN_REVIEW, CaseState.EDD],
         target=RETURN_VALUE(CaseState.IN_REVIEW, CaseState.EDD),
-        conditions=[lambda case: case.assignee_id is None],
+        conditions=[_is_unassigned],
     )
     def claim(self, by: object) -> str:
         self.assignee = by  # type: ignore[assignment]
@@ -158,8 +178,9 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
         self.assignee = None
         return CaseState.EDD if self.state == CaseState.EDD else CaseState.SUBMITTED
 
-    @transition(field=state, source=[CaseState.IN_REVIEW, CaseState.EDD],
-                target=CaseState.INFO_REQUESTED)
+    @transition(
+        field=state, source=[CaseState.IN_REVIEW, CaseState.EDD], target=CaseState.INFO_REQUESTED
+    )
     def request_info(self, deadline: object) -> None:
         self.last_reviewer = self.assignee
         self.assignee = None
@@ -200,7 +221,7 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=CaseState.PENDING_SECOND_APPROVAL,
         target=CaseState.APPROVED,
-        conditions=[lambda case: case.maker_id is not None],
+        conditions=[_has_maker],
     )
     def second_approve(self, by: object) -> None:
         self.checker = by  # type: ignore[assignment]
@@ -231,8 +252,9 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
     def expire(self) -> None:
         self.decided_at = timezone.now()
 
-    @transition(field=state, source=[CaseState.APPROVED, CaseState.REJECTED],
-                target=CaseState.IN_REVIEW)
+    @transition(
+        field=state, source=[CaseState.APPROVED, CaseState.REJECTED], target=CaseState.IN_REVIEW
+    )
     def reopen(self) -> None:
         # Back to whoever decided it if they can still review; otherwise any reviewer claims.
         self.assignee = None
@@ -247,7 +269,9 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
     @property
     def is_sla_breached(self) -> bool:
         return bool(
-            self.sla_due_at and self.state in REVIEW_QUEUE_STATES and self.sla_due_at < timezone.now()
+            self.sla_due_at
+            and self.state in REVIEW_QUEUE_STATES
+            and self.sla_due_at < timezone.now()
         )
 
 
@@ -258,13 +282,17 @@ class CapabilityDecision(models.Model):
         APPROVE = "approve", _("Approve")
         REJECT = "reject", _("Reject")
 
-    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="capability_decisions")
+    case = models.ForeignKey(
+        ReviewCase, on_delete=models.PROTECT, related_name="capability_decisions"
+    )
     capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="decisions")
     decision = models.CharField(max_length=10, choices=Decision.choices)
     reason_codes = models.ManyToManyField(ReasonCode, blank=True, related_name="+")
     severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
     rationale = models.TextField(blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -278,7 +306,9 @@ class DocumentDecision(models.Model):
         ACCEPT = "accept", _("Accept")
         REJECT = "reject", _("Reject")
 
-    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="document_decisions")
+    case = models.ForeignKey(
+        ReviewCase, on_delete=models.PROTECT, related_name="document_decisions"
+    )
     document = models.ForeignKey(
         QualificationDocument, on_delete=models.PROTECT, related_name="decisions"
     )
@@ -287,7 +317,9 @@ class DocumentDecision(models.Model):
         ReasonCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     note = models.TextField(blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -297,7 +329,9 @@ class DocumentDecision(models.Model):
 class InformationRequest(models.Model):
     """One consolidated request for information (RFI) sent to the seller."""
 
-    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="information_requests")
+    case = models.ForeignKey(
+        ReviewCase, on_delete=models.PROTECT, related_name="information_requests"
+    )
     message = models.TextField()  # seller-visible
     deadline = models.DateTimeField()
     requested_by = models.ForeignKey(

@@ -24,8 +24,7 @@ def _texts(case: ReviewCase, event: str, extra: str) -> tuple[str, str]:
     bodies = {
         "case.submitted": _("Your application (case %(case)s) is in the review queue."),
         "case.info_requested": _(
-            "A reviewer needs more information on case %(case)s. Sign in to see every item "
-            "to fix."
+            "A reviewer needs more information on case %(case)s. Sign in to see every item to fix."
         ),
         "case.approved": _("Case %(case)s was approved."),
         "case.rejected": _("Case %(case)s was rejected. Sign in to see the reasons."),
@@ -50,12 +49,16 @@ def notify_seller(*, case: ReviewCase, event: str, message: str = "") -> Notific
         subject, body = _texts(case, event, message)
     recipients = sorted(
         {case.merchant.contact_email}
-        | set(case.merchant.members.values_list("email", flat=True))
-        - {""}
+        | set(case.merchant.members.values_list("email", flat=True)) - {""}
     )
     notification = Notification.objects.create(
-        merchant=case.merchant, case=case, event=event, language=language,
-        recipients=recipients, subject=subject, body=body,
+        merchant=case.merchant,
+        case=case,
+        event=event,
+        language=language,
+        recipients=recipients,
+        subject=subject,
+        body=body,
     )
     from .tasks import send_notification_task
 

@@ -4,6 +4,8 @@ by the tests. Compliance admins edit it afterwards as data."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,31 +14,85 @@ from merchants.models import Brand, CapabilityKind, Category, EntityType
 
 from .models import ReasonCode, ReasonKind, Severity
 
-DOCUMENT_TYPES = [
+DOCUMENT_TYPES: list[tuple[Any, ...]] = [
     # code, family, en, zh, has_expiry, requires_number
     ("business_license", DocumentFamily.ENTITY, "Business license", "营业执照", True, True),
-    ("certificate_of_incorporation", DocumentFamily.ENTITY, "Certificate of incorporation",
-     "公司注册证书", False, True),
-    ("articles_of_association", DocumentFamily.ENTITY, "Articles of association", "公司章程",
-     False, False),
-    ("shareholder_register", DocumentFamily.ENTITY, "Shareholder register", "股东名册", False,
-     False),
+    (
+        "certificate_of_incorporation",
+        DocumentFamily.ENTITY,
+        "Certificate of incorporation",
+        "公司注册证书",
+        False,
+        True,
+    ),
+    (
+        "articles_of_association",
+        DocumentFamily.ENTITY,
+        "Articles of association",
+        "公司章程",
+        False,
+        False,
+    ),
+    (
+        "shareholder_register",
+        DocumentFamily.ENTITY,
+        "Shareholder register",
+        "股东名册",
+        False,
+        False,
+    ),
     ("proof_of_address", DocumentFamily.ENTITY, "Proof of address", "地址证明", False, False),
-    ("identity_document", DocumentFamily.ENTITY, "Identity document (ID card or passport)",
-     "身份证件（身份证或护照）", True, True),
-    ("trademark_certificate", DocumentFamily.BRAND, "Trademark registration certificate",
-     "商标注册证", True, True),
-    ("brand_authorization_letter", DocumentFamily.BRAND, "Brand authorization letter",
-     "品牌授权书", True, False),
-    ("food_business_license", DocumentFamily.CATEGORY, "Food business license", "食品经营许可证",
-     True, True),
-    ("cosmetics_filing", DocumentFamily.CATEGORY, "Cosmetics filing certificate", "化妆品备案凭证",
-     False, True),
-    ("medical_device_permit", DocumentFamily.CATEGORY, "Medical device business permit",
-     "医疗器械经营许可证", True, True),
+    (
+        "identity_document",
+        DocumentFamily.ENTITY,
+        "Identity document (ID card or passport)",
+        "身份证件（身份证或护照）",
+        True,
+        True,
+    ),
+    (
+        "trademark_certificate",
+        DocumentFamily.BRAND,
+        "Trademark registration certificate",
+        "商标注册证",
+        True,
+        True,
+    ),
+    (
+        "brand_authorization_letter",
+        DocumentFamily.BRAND,
+        "Brand authorization letter",
+        "品牌授权书",
+        True,
+        False,
+    ),
+    (
+        "food_business_license",
+        DocumentFamily.CATEGORY,
+        "Food business license",
+        "食品经营许可证",
+        True,
+        True,
+    ),
+    (
+        "cosmetics_filing",
+        DocumentFamily.CATEGORY,
+        "Cosmetics filing certificate",
+        "化妆品备案凭证",
+        False,
+        True,
+    ),
+    (
+        "medical_device_permit",
+        DocumentFamily.CATEGORY,
+        "Medical device business permit",
+        "医疗器械经营许可证",
+        True,
+        True,
+    ),
 ]
 
-CATEGORIES = [
+CATEGORIES: list[tuple[Any, ...]] = [
     # code, en, zh, prohibited, max chain depth
     ("apparel", "Apparel", "服装", False, 3),
     ("electronics", "Consumer electronics", "消费电子", False, 2),
@@ -52,60 +108,202 @@ BRANDS = [
     ("Harbor Threads", "海港织品", "UK00003456789", "Harbor Threads plc", "GB"),
 ]
 
-REASON_CODES = [
+REASON_CODES: list[tuple[Any, ...]] = [
     # code, kind, severity, en, zh
-    ("doc_illegible", ReasonKind.REJECTION, Severity.RETRY,
-     "The document is not readable.", "文件无法辨认。"),
-    ("doc_expired", ReasonKind.REJECTION, Severity.RETRY,
-     "The document has expired.", "文件已过期。"),
-    ("name_mismatch", ReasonKind.REJECTION, Severity.RETRY,
-     "The name on the document does not match the merchant.", "文件上的名称与商户不一致。"),
-    ("incomplete_document", ReasonKind.REJECTION, Severity.RETRY,
-     "Pages or parts of the document are missing.", "文件缺页或内容不完整。"),
-    ("unauthorized_brand", ReasonKind.REJECTION, Severity.RETRY,
-     "The brand authorization does not cover this seller.", "品牌授权未覆盖该商家。"),
-    ("prohibited_business", ReasonKind.REJECTION, Severity.FINAL,
-     "The business is prohibited on the platform.", "该业务在平台上被禁止。"),
-    ("sanctions_match", ReasonKind.REJECTION, Severity.FINAL,
-     "The merchant or a related person is on a sanctions list.", "商户或相关人员在制裁名单上。"),
-    ("fraud_suspected", ReasonKind.REJECTION, Severity.FINAL,
-     "Documents appear forged or altered.", "文件疑似伪造或篡改。"),
-    ("rfi_missing_document", ReasonKind.INFORMATION, Severity.RETRY,
-     "A required document is missing.", "缺少必需的文件。"),
-    ("rfi_clarify_ownership", ReasonKind.INFORMATION, Severity.RETRY,
-     "Explain the ownership structure.", "请说明股权结构。"),
-    ("rfi_source_of_funds", ReasonKind.INFORMATION, Severity.RETRY,
-     "Provide evidence of the source of funds.", "请提供资金来源证明。"),
-    ("approved_clean", ReasonKind.APPROVAL, Severity.RETRY,
-     "All requirements met; no adverse findings.", "所有要求均已满足，无不利发现。"),
-    ("approved_with_monitoring", ReasonKind.APPROVAL, Severity.RETRY,
-     "Approved with enhanced monitoring.", "批准，并加强监控。"),
+    (
+        "doc_illegible",
+        ReasonKind.REJECTION,
+        Severity.RETRY,
+        "The document is not readable.",
+        "文件无法辨认。",
+    ),
+    (
+        "doc_expired",
+        ReasonKind.REJECTION,
+        Severity.RETRY,
+        "The document has expired.",
+        "文件已过期。",
+    ),
+    (
+        "name_mismatch",
+        ReasonKind.REJECTION,
+        Severity.RETRY,
+        "The name on the document does not match the merchant.",
+        "文件上的名称与商户不一致。",
+    ),
+    (
+        "incomplete_document",
+        ReasonKind.REJECTION,
+        Severity.RETRY,
+        "Pages or parts of the document are missing.",
+        "文件缺页或内容不完整。",
+    ),
+    (
+        "unauthorized_brand",
+        ReasonKind.REJECTION,
+        Severity.RETRY,
+        "The brand authorization does not cover this seller.",
+        "品牌授权未覆盖该商家。",
+    ),
+    (
+        "prohibited_business",
+        ReasonKind.REJECTION,
+        Severity.FINAL,
+        "The business is prohibited on the platform.",
+        "该业务在平台上被禁止。",
+    ),
+    (
+        "sanctions_match",
+        ReasonKind.REJECTION,
+        Severity.FINAL,
+        "The merchant or a related person is on a sanctions list.",
+        "商户或相关人员在制裁名单上。",
+    ),
+    (
+        "fraud_suspected",
+        ReasonKind.REJECTION,
+        Severity.FINAL,
+        "Documents appear forged or altered.",
+        "文件疑似伪造或篡改。",
+    ),
+    (
+        "rfi_missing_document",
+        ReasonKind.INFORMATION,
+        Severity.RETRY,
+        "A required document is missing.",
+        "缺少必需的文件。",
+    ),
+    (
+        "rfi_clarify_ownership",
+        ReasonKind.INFORMATION,
+        Severity.RETRY,
+        "Explain the ownership structure.",
+        "请说明股权结构。",
+    ),
+    (
+        "rfi_source_of_funds",
+        ReasonKind.INFORMATION,
+        Severity.RETRY,
+        "Provide evidence of the source of funds.",
+        "请提供资金来源证明。",
+    ),
+    (
+        "approved_clean",
+        ReasonKind.APPROVAL,
+        Severity.RETRY,
+        "All requirements met; no adverse findings.",
+        "所有要求均已满足，无不利发现。",
+    ),
+    (
+        "approved_with_monitoring",
+        ReasonKind.APPROVAL,
+        Severity.RETRY,
+        "Approved with enhanced monitoring.",
+        "批准，并加强监控。",
+    ),
 ]
 
 # code, kind, entity_type, country, category, person scope, document types, en, zh
-RULES_V1 = [
-    ("entity_registration", CapabilityKind.SELL, "", "", None, "",
-     ["business_license", "certificate_of_incorporation"],
-     "Business license or certificate of incorporation", "营业执照或公司注册证书"),
-    ("representative_identity", CapabilityKind.SELL, "", "", None,
-     PersonScope.LEGAL_REPRESENTATIVE, ["identity_document"],
-     "Identity document of the legal representative", "法定代表人身份证件"),
-    ("owner_identity", CapabilityKind.SELL, EntityType.COMPANY, "", None,
-     PersonScope.BENEFICIAL_OWNER, ["identity_document"],
-     "Identity document of each beneficial owner", "每位受益所有人的身份证件"),
-    ("shareholder_register", CapabilityKind.SELL, EntityType.COMPANY, "HK", None, "",
-     ["shareholder_register"], "Shareholder register", "股东名册"),
-    ("articles", CapabilityKind.SELL, EntityType.COMPANY, "GB", None, "",
-     ["articles_of_association"], "Articles of association", "公司章程"),
-    ("food_license", CapabilityKind.CATEGORY, "", "", "food", "",
-     ["food_business_license"], "Food business license", "食品经营许可证"),
-    ("cosmetics_filing", CapabilityKind.CATEGORY, "", "", "cosmetics", "",
-     ["cosmetics_filing"], "Cosmetics filing certificate", "化妆品备案凭证"),
-    ("medical_device_permit", CapabilityKind.CATEGORY, "", "", "medical-devices", "",
-     ["medical_device_permit"], "Medical device business permit", "医疗器械经营许可证"),
-    ("brand_authorization", CapabilityKind.BRAND, "", "", None, "",
-     ["trademark_certificate", "brand_authorization_letter"],
-     "Trademark certificate or brand authorization letter", "商标注册证或品牌授权书"),
+RULES_V1: list[tuple[Any, ...]] = [
+    (
+        "entity_registration",
+        CapabilityKind.SELL,
+        "",
+        "",
+        None,
+        "",
+        ["business_license", "certificate_of_incorporation"],
+        "Business license or certificate of incorporation",
+        "营业执照或公司注册证书",
+    ),
+    (
+        "representative_identity",
+        CapabilityKind.SELL,
+        "",
+        "",
+        None,
+        PersonScope.LEGAL_REPRESENTATIVE,
+        ["identity_document"],
+        "Identity document of the legal representative",
+        "法定代表人身份证件",
+    ),
+    (
+        "owner_identity",
+        CapabilityKind.SELL,
+        EntityType.COMPANY,
+        "",
+        None,
+        PersonScope.BENEFICIAL_OWNER,
+        ["identity_document"],
+        "Identity document of each beneficial owner",
+        "每位受益所有人的身份证件",
+    ),
+    (
+        "shareholder_register",
+        CapabilityKind.SELL,
+        EntityType.COMPANY,
+        "HK",
+        None,
+        "",
+        ["shareholder_register"],
+        "Shareholder register",
+        "股东名册",
+    ),
+    (
+        "articles",
+        CapabilityKind.SELL,
+        EntityType.COMPANY,
+        "GB",
+        None,
+        "",
+        ["articles_of_association"],
+        "Articles of association",
+        "公司章程",
+    ),
+    (
+        "food_license",
+        CapabilityKind.CATEGORY,
+        "",
+        "",
+        "food",
+        "",
+        ["food_business_license"],
+        "Food business license",
+        "食品经营许可证",
+    ),
+    (
+        "cosmetics_filing",
+        CapabilityKind.CATEGORY,
+        "",
+        "",
+        "cosmetics",
+        "",
+        ["cosmetics_filing"],
+        "Cosmetics filing certificate",
+        "化妆品备案凭证",
+    ),
+    (
+        "medical_device_permit",
+        CapabilityKind.CATEGORY,
+        "",
+        "",
+        "medical-devices",
+        "",
+        ["medical_device_permit"],
+        "Medical device business permit",
+        "医疗器械经营许可证",
+    ),
+    (
+        "brand_authorization",
+        CapabilityKind.BRAND,
+        "",
+        "",
+        None,
+        "",
+        ["trademark_certificate", "brand_authorization_letter"],
+        "Trademark certificate or brand authorization letter",
+        "商标注册证或品牌授权书",
+    ),
 ]
 
 
@@ -113,23 +311,39 @@ RULES_V1 = [
 def load_reference_data() -> PolicyVersion:
     for code, family, en, zh, expiry, number in DOCUMENT_TYPES:
         DocumentType.objects.update_or_create(
-            code=code, defaults={"family": family, "name_en": en, "name_zh": zh,
-                                 "has_expiry": expiry, "requires_number": number},
+            code=code,
+            defaults={
+                "family": family,
+                "name_en": en,
+                "name_zh": zh,
+                "has_expiry": expiry,
+                "requires_number": number,
+            },
         )
     for code, en, zh, prohibited, depth in CATEGORIES:
         Category.objects.update_or_create(
-            code=code, defaults={"name_en": en, "name_zh": zh, "is_prohibited": prohibited,
-                                 "max_authorization_depth": depth},
+            code=code,
+            defaults={
+                "name_en": en,
+                "name_zh": zh,
+                "is_prohibited": prohibited,
+                "max_authorization_depth": depth,
+            },
         )
     for name, local, number, holder, country in BRANDS:
         Brand.objects.get_or_create(
-            name=name, trademark_number=number,
-            defaults={"local_name": local, "trademark_holder": holder,
-                      "trademark_country": country},
+            name=name,
+            trademark_number=number,
+            defaults={
+                "local_name": local,
+                "trademark_holder": holder,
+                "trademark_country": country,
+            },
         )
     for code, kind, severity, en, zh in REASON_CODES:
         ReasonCode.objects.update_or_create(
-            code=code, defaults={"kind": kind, "severity": severity, "text_en": en, "text_zh": zh},
+            code=code,
+            defaults={"kind": kind, "severity": severity, "text_en": en, "text_zh": zh},
         )
     policy, created = PolicyVersion.objects.get_or_create(
         version=1, defaults={"notes": "Initial requirements", "published_at": timezone.now()}
@@ -139,9 +353,15 @@ def load_reference_data() -> PolicyVersion:
         categories = {c.code: c for c in Category.objects.all()}
         for code, kind, entity, country, category, scope, doc_types, en, zh in RULES_V1:
             rule = RequirementRule.objects.create(
-                policy=policy, code=code, capability_kind=kind, entity_type=entity,
-                country=country, category=categories[category] if category else None,
-                person_scope=scope, label_en=en, label_zh=zh,
+                policy=policy,
+                code=code,
+                capability_kind=kind,
+                entity_type=entity,
+                country=country,
+                category=categories[category] if category else None,
+                person_scope=scope,
+                label_en=en,
+                label_zh=zh,
             )
             rule.document_types.set([types[t] for t in doc_types])
     return policy

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed
+from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts.roles import REVIEWING_ROLES, Role, has_role, is_staff_member
 from audit.services import audit_record
@@ -52,8 +52,12 @@ from .models import (
 )
 from .notifications import notify_seller
 
-PRIORITY_BY_TIER = {RiskTier.PROHIBITED: 5, RiskTier.HIGH: 10, RiskTier.MEDIUM: 30,
-                    RiskTier.LOW: 50}
+PRIORITY_BY_TIER: dict[str, int] = {
+    RiskTier.PROHIBITED: 5,
+    RiskTier.HIGH: 10,
+    RiskTier.MEDIUM: 30,
+    RiskTier.LOW: 50,
+}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -95,7 +99,7 @@ def _require_state(case: ReviewCase, method: Callable[..., Any], action: str) ->
 
 def _require_holder(actor: Any, case: ReviewCase) -> None:
     if case.assignee_id != getattr(actor, "pk", None):
-        holder = case.assignee.get_username() if case.assignee_id else "nobody"
+        holder = case.assignee.get_username() if case.assignee is not None else "nobody"
         raise NotAllowed(
             f"You do not hold case {case.pk} (held by {holder}); claim it first.",
             code="not_case_holder",
@@ -116,8 +120,10 @@ def _save(case: ReviewCase) -> None:
 
 def _reason_codes(codes: Iterable[str], *, kinds: Iterable[str]) -> list[ReasonCode]:
     codes = [c for c in dict.fromkeys(codes) if c]
-    found = {rc.code: rc for rc in ReasonCode.objects.filter(code__in=codes, is_active=True,
-                                                             kind__in=list(kinds))}
+    found = {
+        rc.code: rc
+        for rc in ReasonCode.objects.filter(code__in=codes, is_active=True, kind__in=list(kinds))
+    }
     missing = [c for c in codes if c not in found]
     if missing:
         raise InvalidInput(
@@ -149,15 +155,28 @@ def _refuse_if_due(case: ReviewCase) -> None:
 
 
 def _audit(
-    *, case: ReviewCase, actor: Any, action: str, before: dict[str, Any],
-    after: dict[str, Any] | None = None, reason_codes: Iterable[str] = (), text: str = "",
+    *,
+    case: ReviewCase,
+    actor: Any,
+    action: str,
+    before: dict[str, Any],
+    after: dict[str, Any] | None = None,
+    reason_codes: Iterable[str] = (),
+    text: str = "",
 ) -> None:
-    policy = case.policy_version.label if case.policy_version_id else ""
+    policy = case.policy_version.label if case.policy_version is not None else ""
     payload = _case_state_snapshot(case)
     payload.update(after or {})
     audit_record(
-        action=action, actor=actor, obj=case, case_id=case.pk, merchant_id=case.merchant_id,
-        before=before, after=payload, reason_codes=reason_codes, text=text,
+        action=action,
+        actor=actor,
+        obj=case,
+        case_id=case.pk,
+        merchant_id=case.merchant_id,
+        before=before,
+        after=payload,
+        reason_codes=reason_codes,
+        text=text,
         policy_version=policy,
     )
 
@@ -166,14 +185,22 @@ def _audit(
 
 
 def case_open(
-    *, actor: Any, merchant: Merchant, kind: str = CaseKind.ONBOARDING,
+    *,
+    actor: Any,
+    merchant: Merchant,
+    kind: str = CaseKind.ONBOARDING,
     capabilities: Iterable[Capability] = (),
 ) -> ReviewCase:
     """Opens a draft case for a merchant (inside the caller's transaction)."""
     case = ReviewCase.objects.create(merchant=merchant, kind=kind, created_by=actor)
     case.capabilities.set(list(capabilities))
-    _audit(case=case, actor=actor, action="case.opened", before={},
-           after={"kind": kind, "capabilities": [c.code for c in capabilities]})
+    _audit(
+        case=case,
+        actor=actor,
+        action="case.opened",
+        before={},
+        after={"kind": kind, "capabilities": [c.code for c in capabilities]},
+    )
     return case
 
 
@@ -181,20 +208,29 @@ def case_open(
 def onboarding_start(*, actor: Any, data: dict[str, Any]) -> tuple[Merchant, ReviewCase]:
     """A seller's new merchant and its draft onboarding case."""
     merchant = merchant_create(actor=actor, data=data)
-    case = case_open(actor=actor, merchant=merchant, kind=CaseKind.ONBOARDING,
-                     capabilities=merchant.capabilities.all())
+    case = case_open(
+        actor=actor,
+        merchant=merchant,
+        kind=CaseKind.ONBOARDING,
+        capabilities=merchant.capabilities.all(),
+    )
     return merchant, case
 
 
 @transaction.atomic
 def capability_apply(
-    *, actor: Any, merchant: Merchant, kind: str, category: Category | None = None,
+    *,
+    actor: Any,
+    merchant: Merchant,
+    kind: str,
+    category: Category | None = None,
     brand: Brand | None = None,
 ) -> tuple[Capability, ReviewCase]:
     """Requests a capability and puts it on the merchant's open seller-side case (draft or
     waiting on an RFI), or on a new change-of-details draft."""
-    capability = capability_request(actor=actor, merchant=merchant, kind=kind,
-                                    category=category, brand=brand)
+    capability = capability_request(
+        actor=actor, merchant=merchant, kind=kind, category=category, brand=brand
+    )
     case = (
         ReviewCase.objects.select_for_update()
         .filter(merchant=merchant, state__in=[CaseState.DRAFT, CaseState.INFO_REQUESTED])
@@ -202,8 +238,11 @@ def capability_apply(
         .first()
     )
     if case is None:
-        kind_ = (CaseKind.ONBOARDING if merchant.status == MerchantStatus.ONBOARDING
-                 else CaseKind.CHANGE_OF_DETAILS)
+        kind_ = (
+            CaseKind.ONBOARDING
+            if merchant.status == MerchantStatus.ONBOARDING
+            else CaseKind.CHANGE_OF_DETAILS
+        )
         case = case_open(actor=actor, merchant=merchant, kind=kind_, capabilities=[capability])
     else:
         case.capabilities.add(capability)
@@ -229,12 +268,21 @@ def case_submit(*, actor: Any, case_id: int) -> ReviewCase:
     case.submit()
     case.sla_due_at = timezone.now() + timedelta(hours=settings.KYC_SLA_HOURS.get(score.tier, 48))
     _save(case)
-    Capability.objects.filter(pk__in=case.capabilities.values("pk"),
-                              status=CapabilityStatus.UNREQUESTED).update(
-        status=CapabilityStatus.PENDING)
-    _audit(case=case, actor=actor, action="case.submitted", before=before,
-           after={"risk_tier": case.risk_tier, "risk_points": score.points,
-                  "risk_factors": score.factors, "sla_due_at": case.sla_due_at})
+    Capability.objects.filter(
+        pk__in=case.capabilities.values("pk"), status=CapabilityStatus.UNREQUESTED
+    ).update(status=CapabilityStatus.PENDING)
+    _audit(
+        case=case,
+        actor=actor,
+        action="case.submitted",
+        before=before,
+        after={
+            "risk_tier": case.risk_tier,
+            "risk_points": score.points,
+            "risk_factors": score.factors,
+            "sla_due_at": case.sla_due_at,
+        },
+    )
     notify_seller(case=case, event="case.submitted")
     return case
 
@@ -248,8 +296,11 @@ def case_resubmit(*, actor: Any, case_id: int, answer: str = "") -> ReviewCase:
     _refuse_if_due(case)
     before = _case_state_snapshot(case)
     reviewer = case.last_reviewer
-    available = reviewer is not None and reviewer.is_active and reviewer.is_available and (
-        has_role(reviewer, *REVIEWING_ROLES)
+    available = (
+        reviewer is not None
+        and reviewer.is_active
+        and reviewer.is_available
+        and (has_role(reviewer, *REVIEWING_ROLES))
     )
     # Same reviewer, straight back into review when available: they already know the file.
     case.resubmit(reviewer if available else None)
@@ -272,12 +323,19 @@ def case_withdraw(*, actor: Any, case_id: int, reason: str = "") -> ReviewCase:
     case.withdraw()
     _save(case)
     changes = [
-        capability_set_status(capability=c, status=CapabilityStatus.UNREQUESTED,
-                              disabled_reason="withdrawn")
+        capability_set_status(
+            capability=c, status=CapabilityStatus.UNREQUESTED, disabled_reason="withdrawn"
+        )
         for c in case.capabilities.filter(status=CapabilityStatus.PENDING)
     ]
-    _audit(case=case, actor=actor, action="case.withdrawn", before=before,
-           after={"capabilities": changes}, text=reason)
+    _audit(
+        case=case,
+        actor=actor,
+        action="case.withdrawn",
+        before=before,
+        after={"capabilities": changes},
+        text=reason,
+    )
     notify_seller(case=case, event="case.withdrawn")
     return case
 
@@ -290,9 +348,11 @@ def case_claim(*, actor: Any, case_id: int) -> ReviewCase:
     case = _lock_case(actor=actor, case_id=case_id)
     _require_role(actor, REVIEWING_ROLES, "Only reviewers claim cases.")
     _require_state(case, case.claim, "claimed")
-    if case.assignee_id is not None:
-        raise Conflict(f"Case {case.pk} is already held by {case.assignee.get_username()}.",
-                       code="already_claimed")
+    if case.assignee is not None:
+        raise Conflict(
+            f"Case {case.pk} is already held by {case.assignee.get_username()}.",
+            code="already_claimed",
+        )
     if case.state == CaseState.EDD and not has_role(actor, Role.SENIOR_REVIEWER):
         raise NotAllowed("EDD cases are worked by senior reviewers.")
     before = _case_state_snapshot(case)
@@ -317,7 +377,11 @@ def case_release(*, actor: Any, case_id: int) -> ReviewCase:
 
 @transaction.atomic
 def case_request_info(
-    *, actor: Any, case_id: int, message: str, items: list[dict[str, Any]] | None = None,
+    *,
+    actor: Any,
+    case_id: int,
+    message: str,
+    items: list[dict[str, Any]] | None = None,
     deadline: datetime | None = None,
 ) -> ReviewCase:
     """One consolidated RFI: every item to fix, a seller-visible message and a deadline.
@@ -328,33 +392,47 @@ def case_request_info(
     _require_holder(actor, case)
     message = (message or "").strip()
     if not message:
-        raise InvalidInput("Write the message the seller will see.",
-                           fields={"message": ["Required."]})
+        raise InvalidInput(
+            "Write the message the seller will see.", fields={"message": ["Required."]}
+        )
     now = timezone.now()
     deadline = deadline or now + timedelta(days=settings.KYC_RFI_DEFAULT_DAYS)
     if deadline <= now:
-        raise InvalidInput("The deadline must be in the future.",
-                           fields={"deadline": ["Must be in the future."]})
+        raise InvalidInput(
+            "The deadline must be in the future.", fields={"deadline": ["Must be in the future."]}
+        )
     cleaned_items = _clean_rfi_items(case, items or [])
     before = _case_state_snapshot(case)
     case.request_info(deadline)
     _save(case)
-    rfi = InformationRequest.objects.create(case=case, message=message, deadline=deadline,
-                                            requested_by=actor)
+    rfi = InformationRequest.objects.create(
+        case=case, message=message, deadline=deadline, requested_by=actor
+    )
     rejected = []
     for item in cleaned_items:
         InformationRequestItem.objects.create(request=rfi, **item)
         doc = item.get("document")
         if doc is not None and item.get("reason_code") is not None:
             DocumentDecision.objects.create(
-                case=case, document=doc, decision=DocumentDecision.Decision.REJECT,
-                reason_code=item["reason_code"], note=item.get("note", ""), decided_by=actor,
+                case=case,
+                document=doc,
+                decision=DocumentDecision.Decision.REJECT,
+                reason_code=item["reason_code"],
+                note=item.get("note", ""),
+                decided_by=actor,
             )
             rejected.append(document_set_status(document=doc, status=DocumentStatus.REJECTED))
     _audit(
-        case=case, actor=actor, action="case.info_requested", before=before,
-        after={"deadline": deadline, "rfi": rfi.pk, "items": len(cleaned_items),
-               "documents_rejected": rejected},
+        case=case,
+        actor=actor,
+        action="case.info_requested",
+        before=before,
+        after={
+            "deadline": deadline,
+            "rfi": rfi.pk,
+            "items": len(cleaned_items),
+            "documents_rejected": rejected,
+        },
         reason_codes=[i["reason_code"].code for i in cleaned_items if i.get("reason_code")],
         text=message,
     )
@@ -416,25 +494,30 @@ def _final_approval_effects(case: ReviewCase) -> dict[str, Any]:
     capability_changes = [
         capability_set_status(capability=c, status=CapabilityStatus.ACTIVE)
         for c in case.capabilities.select_related("category", "brand").exclude(
-            status=CapabilityStatus.ACTIVE)
+            status=CapabilityStatus.ACTIVE
+        )
     ]
     accepted = [
         document_set_status(document=d, status=DocumentStatus.ACCEPTED)
         for d in case.merchant.documents.filter(
-            status__in=[DocumentStatus.UPLOADED, DocumentStatus.PENDING_REVIEW])
+            status__in=[DocumentStatus.UPLOADED, DocumentStatus.PENDING_REVIEW]
+        )
     ]
     merchant = case.merchant
     merchant_before = {"status": merchant.status, "risk_tier": merchant.risk_tier}
-    if merchant.capabilities.filter(kind=CapabilityKind.SELL,
-                                    status=CapabilityStatus.ACTIVE).exists():
+    if merchant.capabilities.filter(
+        kind=CapabilityKind.SELL, status=CapabilityStatus.ACTIVE
+    ).exists():
         merchant.status = MerchantStatus.ACTIVE
     merchant.risk_tier = case.risk_tier or merchant.risk_tier
     merchant.save(update_fields=["status", "risk_tier", "updated_at"])
     return {
         "capabilities": capability_changes,
         "documents_accepted": accepted,
-        "merchant": {"before": merchant_before,
-                     "after": {"status": merchant.status, "risk_tier": merchant.risk_tier}},
+        "merchant": {
+            "before": merchant_before,
+            "after": {"status": merchant.status, "risk_tier": merchant.risk_tier},
+        },
     }
 
 
@@ -445,7 +528,11 @@ def _record_decision(case: ReviewCase, reason_codes: list[ReasonCode], rationale
 
 @transaction.atomic
 def case_approve(
-    *, actor: Any, case_id: int, reason_codes: Iterable[str] = (), rationale: str = "",
+    *,
+    actor: Any,
+    case_id: int,
+    reason_codes: Iterable[str] = (),
+    rationale: str = "",
 ) -> ReviewCase:
     """Approves, or — where four-eyes applies — records the maker's approval and waits for a
     second, different senior reviewer."""
@@ -465,10 +552,13 @@ def case_approve(
     if case.state == CaseState.APPROVED:
         effects = _final_approval_effects(case)
     _audit(
-        case=case, actor=actor,
+        case=case,
+        actor=actor,
         action="case.approved" if case.state == CaseState.APPROVED else "case.maker_approved",
-        before=before, after={"maker": actor.pk, **effects},
-        reason_codes=[c.code for c in codes], text=rationale,
+        before=before,
+        after={"maker": actor.pk, **effects},
+        reason_codes=[c.code for c in codes],
+        text=rationale,
     )
     if case.state == CaseState.APPROVED:
         notify_seller(case=case, event="case.approved")
@@ -482,21 +572,32 @@ def case_second_approve(*, actor: Any, case_id: int, rationale: str = "") -> Rev
     _require_role(actor, [Role.SENIOR_REVIEWER], "Only senior reviewers give the second approval.")
     _require_state(case, case.second_approve, "approved")
     if case.maker_id == actor.pk:
-        raise NotAllowed("Four-eyes: the maker of an approval cannot also be its checker.",
-                         code="maker_checker")
+        raise NotAllowed(
+            "Four-eyes: the maker of an approval cannot also be its checker.", code="maker_checker"
+        )
     before = _case_state_snapshot(case)
     case.second_approve(actor)
     _save(case)
     effects = _final_approval_effects(case)
-    _audit(case=case, actor=actor, action="case.approved", before=before,
-           after={"maker": case.maker_id, "checker": actor.pk, **effects}, text=rationale)
+    _audit(
+        case=case,
+        actor=actor,
+        action="case.approved",
+        before=before,
+        after={"maker": case.maker_id, "checker": actor.pk, **effects},
+        text=rationale,
+    )
     notify_seller(case=case, event="case.approved")
     return case
 
 
 @transaction.atomic
 def case_reject(
-    *, actor: Any, case_id: int, reason_codes: Iterable[str], rationale: str,
+    *,
+    actor: Any,
+    case_id: int,
+    reason_codes: Iterable[str],
+    rationale: str,
 ) -> ReviewCase:
     """Rejects with reason codes (at least one) and a rationale; `final` if any code is final,
     otherwise `retry` and the seller may fix and apply again."""
@@ -507,8 +608,9 @@ def case_reject(
         if not has_role(actor, Role.SENIOR_REVIEWER):
             raise NotAllowed("Only a senior reviewer decides a case awaiting second approval.")
         if case.maker_id == actor.pk:
-            raise NotAllowed("Four-eyes: the maker cannot also be the checker.",
-                             code="maker_checker")
+            raise NotAllowed(
+                "Four-eyes: the maker cannot also be the checker.", code="maker_checker"
+            )
     else:
         _require_holder(actor, case)
         if case.state == CaseState.EDD and not has_role(actor, Role.SENIOR_REVIEWER):
@@ -521,20 +623,30 @@ def case_reject(
         errors["rationale"] = ["Explain the decision."]
     if errors:
         raise InvalidInput("A rejection needs reason codes and a rationale.", fields=errors)
-    severity = Severity.FINAL if any(c.severity == Severity.FINAL for c in codes) else Severity.RETRY
+    severity = (
+        Severity.FINAL if any(c.severity == Severity.FINAL for c in codes) else Severity.RETRY
+    )
     before = _case_state_snapshot(case)
     case.reject(actor, severity)
     _record_decision(case, codes, rationale)
     _save(case)
     changes = [
-        capability_set_status(capability=c, status=CapabilityStatus.INACTIVE,
-                              disabled_reason=f"rejected.{severity}")
+        capability_set_status(
+            capability=c, status=CapabilityStatus.INACTIVE, disabled_reason=f"rejected.{severity}"
+        )
         for c in case.capabilities.select_related("category", "brand").filter(
-            status=CapabilityStatus.PENDING)
+            status=CapabilityStatus.PENDING
+        )
     ]
-    _audit(case=case, actor=actor, action="case.rejected", before=before,
-           after={"severity": severity, "capabilities": changes},
-           reason_codes=[c.code for c in codes], text=rationale)
+    _audit(
+        case=case,
+        actor=actor,
+        action="case.rejected",
+        before=before,
+        after={"severity": severity, "capabilities": changes},
+        reason_codes=[c.code for c in codes],
+        text=rationale,
+    )
     seller_reasons = "\n".join(f"- {c.text_en}" for c in codes)
     notify_seller(case=case, event="case.rejected", message=seller_reasons)
     return case
@@ -546,8 +658,11 @@ def case_reject(
 @transaction.atomic
 def case_reopen(*, actor: Any, case_id: int, rationale: str) -> ReviewCase:
     case = _lock_case(actor=actor, case_id=case_id)
-    _require_role(actor, [Role.QC_LEAD, Role.COMPLIANCE_ADMIN],
-                  "Only QC leads and compliance admins reopen decided cases.")
+    _require_role(
+        actor,
+        [Role.QC_LEAD, Role.COMPLIANCE_ADMIN],
+        "Only QC leads and compliance admins reopen decided cases.",
+    )
     _require_state(case, case.reopen, "reopened")
     if not (rationale or "").strip():
         raise InvalidInput("Say why the case is reopened.", fields={"rationale": ["Required."]})
@@ -570,12 +685,14 @@ def case_expire(*, case_id: int) -> ReviewCase:
     case.expire()
     _save(case)
     changes = [
-        capability_set_status(capability=c, status=CapabilityStatus.INACTIVE,
-                              disabled_reason="requirements.past_due")
+        capability_set_status(
+            capability=c, status=CapabilityStatus.INACTIVE, disabled_reason="requirements.past_due"
+        )
         for c in case.capabilities.filter(status=CapabilityStatus.PENDING)
     ]
-    _audit(case=case, actor=None, action="case.expired", before=before,
-           after={"capabilities": changes})
+    _audit(
+        case=case, actor=None, action="case.expired", before=before, after={"capabilities": changes}
+    )
     notify_seller(case=case, event="case.expired")
     return case
 
@@ -585,8 +702,13 @@ def case_expire(*, case_id: int) -> ReviewCase:
 
 @transaction.atomic
 def document_decide(
-    *, actor: Any, case_id: int, document_id: int, decision: str,
-    reason_code: str = "", note: str = "",
+    *,
+    actor: Any,
+    case_id: int,
+    document_id: int,
+    decision: str,
+    reason_code: str = "",
+    note: str = "",
 ) -> DocumentDecision:
     """Accepts or rejects one document of the case's merchant (rejection needs a reason)."""
     case = _lock_case(actor=actor, case_id=case_id)
@@ -602,20 +724,28 @@ def document_decide(
     rc = None
     if decision == DocumentDecision.Decision.REJECT:
         if not reason_code:
-            raise InvalidInput("A rejected document needs a reason code.",
-                               fields={"reason_code": ["Required."]})
+            raise InvalidInput(
+                "A rejected document needs a reason code.", fields={"reason_code": ["Required."]}
+            )
         rc = _reason_codes([reason_code], kinds=[ReasonKind.REJECTION, ReasonKind.INFORMATION])[0]
-    result = DocumentDecision.objects.create(case=case, document=doc, decision=decision,
-                                             reason_code=rc, note=note, decided_by=actor)
+    result = DocumentDecision.objects.create(
+        case=case, document=doc, decision=decision, reason_code=rc, note=note, decided_by=actor
+    )
     change = document_set_status(
         document=doc,
         status=DocumentStatus.ACCEPTED if decision == "accept" else DocumentStatus.REJECTED,
     )
     audit_record(
-        action=f"document.{decision}ed", actor=actor, obj=doc, case_id=case.pk,
-        merchant_id=case.merchant_id, before={"status": change["before"]},
-        after={"status": change["after"]}, reason_codes=[rc.code] if rc else [], text=note,
-        policy_version=case.policy_version.label if case.policy_version_id else "",
+        action=f"document.{decision}ed",
+        actor=actor,
+        obj=doc,
+        case_id=case.pk,
+        merchant_id=case.merchant_id,
+        before={"status": change["before"]},
+        after={"status": change["after"]},
+        reason_codes=[rc.code] if rc else [],
+        text=note,
+        policy_version=case.policy_version.label if case.policy_version is not None else "",
     )
     return result
 
@@ -632,24 +762,36 @@ def comment_add(*, actor: Any, case_id: int, body: str, visibility: str) -> Comm
     if not is_staff_member(actor) and visibility != CommentVisibility.SELLER:
         raise NotAllowed("Sellers cannot write internal notes.")
     comment = Comment.objects.create(case=case, author=actor, visibility=visibility, body=body)
-    audit_record(action=f"comment.added.{visibility}", actor=actor, obj=comment, case_id=case.pk,
-                 merchant_id=case.merchant_id, text=body)
+    audit_record(
+        action=f"comment.added.{visibility}",
+        actor=actor,
+        obj=comment,
+        case_id=case.pk,
+        merchant_id=case.merchant_id,
+        text=body,
+    )
     return comment
 
 
 def rejection_reasons_for(merchant: Merchant) -> dict[int, str]:
     """The latest rejection reason per document, in the current language, for the seller."""
     out: dict[int, str] = {}
-    decisions = DocumentDecision.objects.filter(
-        document__merchant=merchant, decision=DocumentDecision.Decision.REJECT
-    ).select_related("reason_code").order_by("decided_at", "id")
+    decisions = (
+        DocumentDecision.objects.filter(
+            document__merchant=merchant, decision=DocumentDecision.Decision.REJECT
+        )
+        .select_related("reason_code")
+        .order_by("decided_at", "id")
+    )
     for d in decisions:
         text = d.reason_code.text if d.reason_code else ""
         out[d.document_id] = f"{text} {d.note}".strip()
     return out
 
 
-def case_requirements(case: ReviewCase, policy: PolicyVersion | None = None) -> list[dict[str, Any]]:
+def case_requirements(
+    case: ReviewCase, policy: PolicyVersion | None = None
+) -> list[dict[str, Any]]:
     """The requirements objects of the case's capabilities, with rejection reasons and the
     open RFI deadline filled in."""
     return merchant_requirements(
@@ -664,13 +806,15 @@ def case_requirements(case: ReviewCase, policy: PolicyVersion | None = None) -> 
 def notification_send(*, notification_id: int) -> None:
     """Sends one queued notification; idempotent (a sent one is not sent again)."""
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update().filter(pk=notification_id).first()
-        )
+        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
         if notification is None or notification.sent_at is not None:
             return
         if notification.recipients:
-            send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL,
-                      notification.recipients)
+            send_mail(
+                notification.subject,
+                notification.body,
+                settings.DEFAULT_FROM_EMAIL,
+                notification.recipients,
+            )
         notification.sent_at = timezone.now()
         notification.save(update_fields=["sent_at"])

@@ -22,7 +22,15 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
 @admin.register(QualificationDocument)
 class QualificationDocumentAdmin(admin.ModelAdmin):
-    list_display = ("id", "merchant", "document_type", "status", "content_type", "size", "created_at")
+    list_display = (
+        "id",
+        "merchant",
+        "document_type",
+        "status",
+        "content_type",
+        "size",
+        "created_at",
+    )
     list_filter = ("status", "document_type")
     readonly_fields = [f.name for f in QualificationDocument._meta.fields]
 

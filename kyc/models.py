@@ -44,7 +44,11 @@ class DocumentType(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_zh if (get_language() or "").startswith("zh") and self.name_zh else self.name_en
+        return (
+            self.name_zh
+            if (get_language() or "").startswith("zh") and self.name_zh
+            else self.name_en
+        )
 
 
 class PolicyVersion(models.Model):
@@ -109,7 +113,11 @@ class RequirementRule(models.Model):
 
     @property
     def label(self) -> str:
-        return self.label_zh if (get_language() or "").startswith("zh") and self.label_zh else self.label_en
+        return (
+            self.label_zh
+            if (get_language() or "").startswith("zh") and self.label_zh
+            else self.label_en
+        )
 
 
 class DocumentStatus(models.TextChoices):
@@ -204,6 +212,8 @@ class DocumentCheckResult(models.Model):
 
     @property
     def message(self) -> str:
-        return self.message_zh if (get_language() or "").startswith("zh") and self.message_zh else self.message_en
-
-
+        return (
+            self.message_zh
+            if (get_language() or "").startswith("zh") and self.message_zh
+            else self.message_en
+        )

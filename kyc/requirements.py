@@ -49,11 +49,7 @@ ERROR_CODES = {
 
 
 def active_policy() -> PolicyVersion | None:
-    return (
-        PolicyVersion.objects.filter(published_at__isnull=False)
-        .order_by("-version")
-        .first()
-    )
+    return PolicyVersion.objects.filter(published_at__isnull=False).order_by("-version").first()
 
 
 @dataclass
@@ -119,7 +115,8 @@ def _people_for(scope: str, people: Iterable[Person]) -> list[Person]:
         return [p for p in people if p.is_legal_representative]
     if scope == PersonScope.BENEFICIAL_OWNER:
         return [
-            p for p in people
+            p
+            for p in people
             if p.is_beneficial_owner or p.ownership_percent >= threshold or p.control_type
         ]
     return []
@@ -147,7 +144,7 @@ def _matching_documents(
     return docs
 
 
-_STATUS_RANK = {
+_STATUS_RANK: dict[str, int] = {
     DocumentStatus.ACCEPTED: 0,
     DocumentStatus.PENDING_REVIEW: 1,
     DocumentStatus.UPLOADED: 1,
@@ -189,7 +186,11 @@ def capability_requirements(capability: Capability, ctx: RequirementsContext) ->
 
     for rule in ctx.rules_for(capability):
         types = [dt.code for dt in rule.document_types.all()]
-        base = rule.code if capability.kind == CapabilityKind.SELL else f"{capability.code}.{rule.code}"
+        base = (
+            rule.code
+            if capability.kind == CapabilityKind.SELL
+            else f"{capability.code}.{rule.code}"
+        )
         targets: list[Person | None]
         if rule.person_scope:
             targets = list(_people_for(rule.person_scope, ctx.people))
@@ -209,9 +210,13 @@ def capability_requirements(capability: Capability, ctx: RequirementsContext) ->
                 continue
             if doc.expiry_date and doc.expiry_date < ctx.today:
                 due(item, document_id=doc.pk)
-                error(item, "document_expired",
-                      _("The document expired on %(date)s; upload a current one.")
-                      % {"date": doc.expiry_date.isoformat()}, document_id=doc.pk)
+                error(
+                    item,
+                    "document_expired",
+                    _("The document expired on %(date)s; upload a current one.")
+                    % {"date": doc.expiry_date.isoformat()},
+                    document_id=doc.pk,
+                )
                 continue
             if doc.status == DocumentStatus.REJECTED:
                 due(item, document_id=doc.pk)
@@ -229,8 +234,9 @@ def capability_requirements(capability: Capability, ctx: RequirementsContext) ->
             if doc.status in (DocumentStatus.UPLOADED, DocumentStatus.PENDING_REVIEW):
                 pending.append(item.as_dict(document_id=doc.pk))
             if doc.expiry_date and doc.expiry_date <= warn_until:
-                eventually_due.append(item.as_dict(document_id=doc.pk,
-                                                   expires_on=doc.expiry_date.isoformat()))
+                eventually_due.append(
+                    item.as_dict(document_id=doc.pk, expires_on=doc.expiry_date.isoformat())
+                )
                 deadlines.append(doc.expiry_date)
 
     current_deadline: str | None = None
@@ -261,21 +267,25 @@ def _entity_level_errors(
     if needs_representative and not any(p.is_legal_representative for p in ctx.people):
         item = _Item("legal_representative", _("Declare the legal representative"), [])
         currently_due.append(item.as_dict())
-        errors.append({
-            "requirement": item.code,
-            "code": "legal_representative_missing",
-            "reason": _("Add the legal representative under People."),
-        })
+        errors.append(
+            {
+                "requirement": item.code,
+                "code": "legal_representative_missing",
+                "reason": _("Add the legal representative under People."),
+            }
+        )
     total = sum((p.ownership_percent for p in ctx.people), Decimal("0"))
     if total > 100:
         item = _Item("ownership", _("Correct the declared ownership"), [])
         currently_due.append(item.as_dict())
-        errors.append({
-            "requirement": item.code,
-            "code": "ownership_over_100",
-            "reason": _("Declared ownership adds up to %(total)s%%, more than 100%%.")
-            % {"total": total},
-        })
+        errors.append(
+            {
+                "requirement": item.code,
+                "code": "ownership_over_100",
+                "reason": _("Declared ownership adds up to %(total)s%%, more than 100%%.")
+                % {"total": total},
+            }
+        )
 
 
 def _disabled_reason(

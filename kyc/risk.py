@@ -37,7 +37,9 @@ class RiskScore:
 def merchant_risk(merchant: Merchant) -> RiskScore:
     score = RiskScore()
     if merchant.country in HIGH_RISK_COUNTRIES:
-        score.add("country_high_risk", 60, f"Registered in a high-risk country ({merchant.country}).")
+        score.add(
+            "country_high_risk", 60, f"Registered in a high-risk country ({merchant.country})."
+        )
     if merchant.business_model == BusinessModel.P2P_MERCHANT:
         score.add("business_model_p2p", 25, "P2P merchant business model.")
     elif merchant.business_model == BusinessModel.CROSS_BORDER_B2B:
@@ -46,6 +48,9 @@ def merchant_risk(merchant: Merchant) -> RiskScore:
         if person.is_pep:
             score.add("pep", 60, f"{person.full_name} declared as a politically exposed person.")
         if person.nationality in HIGH_RISK_COUNTRIES:
-            score.add("person_high_risk_country", 30,
-                      f"{person.full_name} is a national of {person.nationality}.")
+            score.add(
+                "person_high_risk_country",
+                30,
+                f"{person.full_name} is a national of {person.nationality}.",
+            )
     return score

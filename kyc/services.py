@@ -23,16 +23,30 @@ from .uploads import inspect_upload
 logger = logging.getLogger(__name__)
 
 DOCUMENT_AUDIT_FIELDS = (
-    "document_type", "person", "category", "brand", "number", "issuer", "holder_name",
-    "issue_date", "expiry_date", "sha256", "size", "content_type", "original_filename",
+    "document_type",
+    "person",
+    "category",
+    "brand",
+    "number",
+    "issuer",
+    "holder_name",
+    "issue_date",
+    "expiry_date",
+    "sha256",
+    "size",
+    "content_type",
+    "original_filename",
 )
 
 
 def document_snapshot(doc: QualificationDocument) -> dict[str, Any]:
     data = {}
     for name in DOCUMENT_AUDIT_FIELDS:
-        value = getattr(doc, f"{name}_id", None) if name in (
-            "person", "category", "brand") else getattr(doc, name)
+        value = (
+            getattr(doc, f"{name}_id", None)
+            if name in ("person", "category", "brand")
+            else getattr(doc, name)
+        )
         data[name] = value
     data["document_type"] = doc.document_type.code
     data["status"] = doc.status
@@ -111,8 +125,9 @@ def document_upload(
     """
     ensure_member(actor=actor, merchant=merchant)
     if not document_type.is_active:
-        raise InvalidInput("This document type is no longer accepted.",
-                           fields={"document_type": ["Not accepted."]})
+        raise InvalidInput(
+            "This document type is no longer accepted.", fields={"document_type": ["Not accepted."]}
+        )
     cleaned = _validate_metadata(merchant, document_type, metadata or {})
     inspected = inspect_upload(fileobj, filename, size)
     if supersedes is not None and supersedes.merchant_id != merchant.pk:
@@ -140,7 +155,10 @@ def document_upload(
                     status=DocumentStatus.SUPERSEDED
                 )
             audit_record(
-                action="document.uploaded", actor=actor, obj=doc, merchant_id=merchant.pk,
+                action="document.uploaded",
+                actor=actor,
+                obj=doc,
+                merchant_id=merchant.pk,
                 after=document_snapshot(doc),
                 text=f"replaces document {supersedes.pk}" if supersedes else "",
             )
@@ -166,7 +184,7 @@ def document_verify(*, document_id: int) -> QualificationDocument | None:
     if doc is None or doc.integrity_verified_at is not None:
         return doc
     digest = hashlib.sha256()
-    with doc.file.storage.open(doc.file.name, "rb") as handle:
+    with doc.file.storage.open(doc.file.name or "", "rb") as handle:
         data = handle.read()
     digest.update(data)
     page_count = _pdf_page_count(data) if doc.content_type == "application/pdf" else None
@@ -182,7 +200,8 @@ def document_verify(*, document_id: int) -> QualificationDocument | None:
         doc.save(update_fields=["integrity_verified_at", "page_count", "status"])
         audit_record(
             action="document.verified" if intact else "document.integrity_failed",
-            obj=doc, merchant_id=doc.merchant_id,
+            obj=doc,
+            merchant_id=doc.merchant_id,
             after={"sha256_matches": intact, "page_count": page_count, "status": doc.status},
         )
     return doc
@@ -205,11 +224,15 @@ def document_set_status(*, document: QualificationDocument, status: str) -> dict
     return {"document": document.pk, "before": before, "after": status}
 
 
-def document_record_view(*, actor: Any, document: QualificationDocument, case_id: int | None,
-                         disposition: str) -> None:
+def document_record_view(
+    *, actor: Any, document: QualificationDocument, case_id: int | None, disposition: str
+) -> None:
     """Viewing or downloading a document is itself an audit event."""
     with transaction.atomic():
         audit_record(
-            action=f"document.{disposition}", actor=actor, obj=document,
-            merchant_id=document.merchant_id, case_id=case_id,
+            action=f"document.{disposition}",
+            actor=actor,
+            obj=document,
+            merchant_id=document.merchant_id,
+            case_id=case_id,
         )

@@ -6,8 +6,11 @@ from .services import document_verify
 
 
 @shared_task(
-    bind=True, acks_late=True, autoretry_for=(OSError, ConnectionError),
-    retry_backoff=True, max_retries=5,
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError, ConnectionError),
+    retry_backoff=True,
+    max_retries=5,
 )
 def verify_document_task(self: object, document_id: int) -> None:
     document_verify(document_id=document_id)

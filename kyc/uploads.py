@@ -74,6 +74,8 @@ def inspect_upload(fileobj: IO[bytes], name: str, size: int | None = None) -> In
         digest.update(chunk)
     fileobj.seek(0)
     return InspectedUpload(
-        sha256=digest.hexdigest(), size=total, content_type=sniffed,
+        sha256=digest.hexdigest(),
+        size=total,
+        content_type=sniffed,
         safe_filename=safe_display_name(name),
     )

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,11 +51,16 @@ class Merchant(models.Model):
     operating_address = models.TextField(_("operating address"), blank=True)
     website = models.URLField(_("website"), blank=True)
     business_model = models.CharField(
-        _("business model"), max_length=30, choices=BusinessModel.choices,
+        _("business model"),
+        max_length=30,
+        choices=BusinessModel.choices,
         default=BusinessModel.MARKETPLACE_SELLER,
     )
     expected_monthly_volume = models.DecimalField(
-        _("expected monthly volume (USD)"), max_digits=14, decimal_places=2, default=Decimal("0"),
+        _("expected monthly volume (USD)"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
     )
     contact_email = models.EmailField(_("contact email"), blank=True)
@@ -118,7 +124,10 @@ class Person(models.Model):
     is_director = models.BooleanField(_("director"), default=False)
     is_beneficial_owner = models.BooleanField(_("beneficial owner"), default=False)
     ownership_percent = models.DecimalField(
-        _("ownership %"), max_digits=5, decimal_places=2, default=Decimal("0"),
+        _("ownership %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     control_type = models.CharField(
@@ -274,7 +283,7 @@ class Capability(models.Model):
 
     @property
     def code(self) -> str:
-        if self.kind == CapabilityKind.CATEGORY and self.category_id:
+        if self.kind == CapabilityKind.CATEGORY and self.category is not None:
             return f"category.{self.category.code}"
         if self.kind == CapabilityKind.BRAND and self.brand_id:
             return f"brand.{self.brand_id}"
@@ -282,8 +291,11 @@ class Capability(models.Model):
 
     @property
     def label(self) -> str:
-        if self.kind == CapabilityKind.CATEGORY and self.category_id:
-            return str(_("Category: %(name)s") % {"name": self.category.name_en})
-        if self.kind == CapabilityKind.BRAND and self.brand_id:
+        if self.kind == CapabilityKind.CATEGORY and self.category is not None:
+            name = self.category.name_en
+            if (get_language() or "").startswith("zh") and self.category.name_zh:
+                name = self.category.name_zh
+            return str(_("Category: %(name)s") % {"name": name})
+        if self.kind == CapabilityKind.BRAND and self.brand is not None:
             return str(_("Brand: %(name)s") % {"name": self.brand.name})
         return str(_("Sell on the platform"))

@@ -27,13 +27,32 @@ from .models import (
 )
 
 MERCHANT_FIELDS = (
-    "legal_name", "local_name", "trading_name", "entity_type", "country", "registration_number",
-    "registered_address", "operating_address", "website", "business_model",
-    "expected_monthly_volume", "contact_email", "preferred_language",
+    "legal_name",
+    "local_name",
+    "trading_name",
+    "entity_type",
+    "country",
+    "registration_number",
+    "registered_address",
+    "operating_address",
+    "website",
+    "business_model",
+    "expected_monthly_volume",
+    "contact_email",
+    "preferred_language",
 )
 PERSON_FIELDS = (
-    "full_name", "local_name", "is_legal_representative", "is_director", "is_beneficial_owner",
-    "ownership_percent", "control_type", "nationality", "date_of_birth", "is_pep", "pep_details",
+    "full_name",
+    "local_name",
+    "is_legal_representative",
+    "is_director",
+    "is_beneficial_owner",
+    "ownership_percent",
+    "control_type",
+    "nationality",
+    "date_of_birth",
+    "is_pep",
+    "pep_details",
 )
 
 
@@ -89,7 +108,10 @@ def merchant_create(*, actor: Any, data: dict[str, Any]) -> Merchant:
         requested_at=timezone.now(),
     )
     audit_record(
-        action="merchant.created", actor=actor, obj=merchant, merchant_id=merchant.pk,
+        action="merchant.created",
+        actor=actor,
+        obj=merchant,
+        merchant_id=merchant.pk,
         after=_snapshot(merchant, MERCHANT_FIELDS),
     )
     return merchant
@@ -109,8 +131,12 @@ def merchant_update(*, actor: Any, merchant: Merchant, data: dict[str, Any]) -> 
     changed = {k for k in after if str(after[k]) != str(before[k])}
     if changed:
         audit_record(
-            action="merchant.updated", actor=actor, obj=merchant, merchant_id=merchant.pk,
-            before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+            action="merchant.updated",
+            actor=actor,
+            obj=merchant,
+            merchant_id=merchant.pk,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
         )
     return merchant
 
@@ -121,17 +147,19 @@ def _pct(value: Decimal) -> str:
 
 
 def _check_ownership(merchant: Merchant, person: Person) -> None:
-    others = (
-        merchant.people.exclude(pk=person.pk).aggregate(total=Sum("ownership_percent"))["total"]
-        or Decimal("0")
-    )
+    others = merchant.people.exclude(pk=person.pk).aggregate(total=Sum("ownership_percent"))[
+        "total"
+    ] or Decimal("0")
     total = others + Decimal(person.ownership_percent or 0)
     if total > Decimal("100"):
         raise InvalidInput(
             f"Declared ownership would total {_pct(total)}%, more than 100%.",
             code="ownership_over_100",
-            fields={"ownership_percent": [
-                f"At most {_pct(Decimal('100') - others)}% is left to declare."]},
+            fields={
+                "ownership_percent": [
+                    f"At most {_pct(Decimal('100') - others)}% is left to declare."
+                ]
+            },
         )
     threshold = Decimal(settings.KYC_OWNERSHIP_DECLARATION_THRESHOLD)
     if Decimal(person.ownership_percent or 0) >= threshold and not person.is_beneficial_owner:
@@ -154,8 +182,12 @@ def person_add(*, actor: Any, merchant: Merchant, data: dict[str, Any]) -> Perso
     merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
     ensure_member(actor=actor, merchant=merchant)
     person = Person(merchant=merchant, **_clean_person_data(data))
-    if not (person.is_legal_representative or person.is_director or person.is_beneficial_owner
-            or person.ownership_percent):
+    if not (
+        person.is_legal_representative
+        or person.is_director
+        or person.is_beneficial_owner
+        or person.ownership_percent
+    ):
         raise InvalidInput(
             "Say how this person is related to the merchant.",
             fields={"is_legal_representative": ["Choose at least one role."]},
@@ -164,7 +196,10 @@ def person_add(*, actor: Any, merchant: Merchant, data: dict[str, Any]) -> Perso
     _check_ownership(merchant, person)
     person.save()
     audit_record(
-        action="person.added", actor=actor, obj=person, merchant_id=merchant.pk,
+        action="person.added",
+        actor=actor,
+        obj=person,
+        merchant_id=merchant.pk,
         after=_snapshot(person, PERSON_FIELDS),
     )
     return person
@@ -182,8 +217,12 @@ def person_update(*, actor: Any, person: Person, data: dict[str, Any]) -> Person
     _check_ownership(merchant, person)
     person.save()
     audit_record(
-        action="person.updated", actor=actor, obj=person, merchant_id=merchant.pk,
-        before=before, after=_snapshot(person, PERSON_FIELDS),
+        action="person.updated",
+        actor=actor,
+        obj=person,
+        merchant_id=merchant.pk,
+        before=before,
+        after=_snapshot(person, PERSON_FIELDS),
     )
     return person
 
@@ -229,7 +268,8 @@ def capability_request(
     else:
         raise InvalidInput("Unknown capability kind.", fields={"kind": ["Unknown kind."]})
     capability, created = Capability.objects.select_for_update().get_or_create(
-        merchant=merchant, **lookup,
+        merchant=merchant,
+        **lookup,
         defaults={"status": CapabilityStatus.PENDING, "requested_at": timezone.now()},
     )
     if not created and capability.status in (CapabilityStatus.PENDING, CapabilityStatus.ACTIVE):
@@ -241,9 +281,12 @@ def capability_request(
     capability.status_changed_at = timezone.now()
     capability.save()
     audit_record(
-        action="capability.requested", actor=actor, obj=capability, merchant_id=merchant.pk,
-        before=None if created else {"status": before}, after={"status": capability.status,
-                                                                 "capability": capability.code},
+        action="capability.requested",
+        actor=actor,
+        obj=capability,
+        merchant_id=merchant.pk,
+        before=None if created else {"status": before},
+        after={"status": capability.status, "capability": capability.code},
     )
     return capability
 
@@ -258,5 +301,8 @@ def capability_set_status(
     capability.disabled_reason = "" if status == CapabilityStatus.ACTIVE else disabled_reason
     capability.status_changed_at = timezone.now()
     capability.save(update_fields=["status", "disabled_reason", "status_changed_at"])
-    return {"capability": capability.code, "before": before,
-            "after": {"status": status, "disabled_reason": capability.disabled_reason}}
+    return {
+        "capability": capability.code,
+        "before": before,
+        "after": {"status": status, "disabled_reason": capability.disabled_reason},
+    }

@@ -88,12 +88,21 @@ def draft_case(reference: Any, seller: Any) -> Any:
 
     merchant, case = onboarding_start(
         actor=seller,
-        data={"legal_name": "Shenzhen Lumen Trading Co., Ltd.", "local_name": "深圳市光明贸易有限公司",
-              "entity_type": "company", "country": "CN",
-              "registration_number": "91350100M000100Y43"},
+        data={
+            "legal_name": "Shenzhen Lumen Trading Co., Ltd.",
+            "local_name": "深圳市光明贸易有限公司",
+            "entity_type": "company",
+            "country": "CN",
+            "registration_number": "91350100M000100Y43",
+        },
     )
-    PersonFactory(merchant=merchant, full_name="Li Wei", is_legal_representative=True,
-                  ownership_percent=60, is_beneficial_owner=True)
+    PersonFactory(
+        merchant=merchant,
+        full_name="Li Wei",
+        is_legal_representative=True,
+        ownership_percent=60,
+        is_beneficial_owner=True,
+    )
     return case
 
 
@@ -106,17 +115,20 @@ def ready_case(draft_case: Any, seller: Any) -> Any:
     merchant = draft_case.merchant
     person = merchant.people.get()
     document_upload(
-        actor=seller, merchant=merchant,
+        actor=seller,
+        merchant=merchant,
         document_type=DocumentType.objects.get(code="business_license"),
-        fileobj=upload("license.pdf", pdf_bytes()), filename="license.pdf",
+        fileobj=upload("license.pdf", pdf_bytes()),
+        filename="license.pdf",
         metadata={"number": "91350100M000100Y43", "expiry_date": "2031-01-01"},
     )
     document_upload(
-        actor=seller, merchant=merchant,
+        actor=seller,
+        merchant=merchant,
         document_type=DocumentType.objects.get(code="identity_document"),
-        fileobj=upload("id.pdf", pdf_bytes("ID")), filename="id.pdf",
-        metadata={"number": "110101199001011234", "expiry_date": "2032-01-01",
-                  "person": person.pk},
+        fileobj=upload("id.pdf", pdf_bytes("ID")),
+        filename="id.pdf",
+        metadata={"number": "110101199001011234", "expiry_date": "2032-01-01", "person": person.pk},
     )
     return draft_case
 

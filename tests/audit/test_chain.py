@@ -15,8 +15,15 @@ def _write(n: int) -> list[AuditEvent]:
     events = []
     for i in range(n):
         with transaction.atomic():
-            events.append(audit_record(action=f"test.event{i}", object_type="x", object_id=str(i),
-                                       after={"i": i, "name": "深圳"}, text="t"))
+            events.append(
+                audit_record(
+                    action=f"test.event{i}",
+                    object_type="x",
+                    object_id=str(i),
+                    after={"i": i, "name": "深圳"},
+                    text="t",
+                )
+            )
     return events
 
 
@@ -24,10 +31,14 @@ def _raw(sql: str, params: list[object]) -> None:
     """Tampers with the table the way an attacker with database access would."""
     with connection.cursor() as cursor:
         if using_postgres():
-            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_update_delete")
+            cursor.execute(
+                "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_update_delete"
+            )
         cursor.execute(sql, params)
         if using_postgres():
-            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_no_update_delete")
+            cursor.execute(
+                "ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_no_update_delete"
+            )
 
 
 def test_events_chain_each_to_the_previous_hash(db):
@@ -112,8 +123,10 @@ def test_postgres_refuses_update_and_delete_of_audit_rows():
     from django.db import DatabaseError
 
     (event,) = _write(1)
-    for sql in ("UPDATE audit_auditevent SET text = 'x' WHERE id = %s",
-                "DELETE FROM audit_auditevent WHERE id = %s"):
+    for sql in (
+        "UPDATE audit_auditevent SET text = 'x' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ):
         with pytest.raises(DatabaseError, match="append-only"):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql, [event.pk])
@@ -131,5 +144,9 @@ def test_event_records_request_context_and_actor_role(db, reviewer):
     finally:
         context.reset(token)
     assert (event.ip, event.user_agent, event.actor_role, event.actor_type) == (
-        "203.0.113.7", "pytest-UA", "reviewer", "user")
+        "203.0.113.7",
+        "pytest-UA",
+        "reviewer",
+        "user",
+    )
     assert event.actor_id == reviewer.pk

@@ -43,8 +43,12 @@ def test_simultaneous_approve_and_reject_one_wins_one_conflicts(attempt, claimed
     need("postgres")
     results = _race(
         lambda: services.case_approve(actor=reviewer, case_id=claimed_case.pk),
-        lambda: services.case_reject(actor=reviewer, case_id=claimed_case.pk,
-                                     reason_codes=["doc_illegible"], rationale="blurred"),
+        lambda: services.case_reject(
+            actor=reviewer,
+            case_id=claimed_case.pk,
+            reason_codes=["doc_illegible"],
+            rationale="blurred",
+        ),
     )
     winners = [r for r in results if isinstance(r, ReviewCase)]
     conflicts = [r for r in results if isinstance(r, Conflict)]
@@ -52,15 +56,18 @@ def test_simultaneous_approve_and_reject_one_wins_one_conflicts(attempt, claimed
     final = ReviewCase.objects.get(pk=claimed_case.pk)
     assert final.state == winners[0].state
     decisions = AuditEvent.objects.filter(
-        case_id=claimed_case.pk, action__in=["case.approved", "case.rejected"])
+        case_id=claimed_case.pk, action__in=["case.approved", "case.rejected"]
+    )
     assert list(decisions.values_list("action", flat=True)) == [
-        "case.approved" if final.state == CaseState.APPROVED else "case.rejected"]
+        "case.approved" if final.state == CaseState.APPROVED else "case.rejected"
+    ]
     assert verify_chain().ok
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_reviewers_claiming_at_once_get_one_case_holder(submitted_case, reviewer,
-                                                            other_reviewer):
+def test_two_reviewers_claiming_at_once_get_one_case_holder(
+    submitted_case, reviewer, other_reviewer
+):
     need("postgres")
     results = _race(
         lambda: services.case_claim(actor=reviewer, case_id=submitted_case.pk),

@@ -120,7 +120,9 @@ def test_only_the_holder_may_release(claimed_case, other_reviewer):
 def test_request_info_rejects_named_documents_and_notifies(claimed_case, reviewer):
     doc = claimed_case.merchant.documents.get(document_type__code="business_license")
     case = services.case_request_info(
-        actor=reviewer, case_id=claimed_case.pk, message="Please upload a clearer license.",
+        actor=reviewer,
+        case_id=claimed_case.pk,
+        message="Please upload a clearer license.",
         items=[{"document_id": doc.pk, "reason_code": "doc_illegible", "note": "blurred"}],
     )
     assert case.state == CaseState.INFO_REQUESTED
@@ -141,8 +143,12 @@ def test_request_info_needs_a_message_and_a_future_deadline(claimed_case, review
         services.case_request_info(actor=reviewer, case_id=claimed_case.pk, message="  ")
     assert "message" in exc.value.fields
     with pytest.raises(InvalidInput) as exc:
-        services.case_request_info(actor=reviewer, case_id=claimed_case.pk, message="x",
-                                   deadline=timezone.now() - timedelta(days=1))
+        services.case_request_info(
+            actor=reviewer,
+            case_id=claimed_case.pk,
+            message="x",
+            deadline=timezone.now() - timedelta(days=1),
+        )
     assert "deadline" in exc.value.fields
     assert refresh(claimed_case).state == CaseState.IN_REVIEW
 
@@ -163,11 +169,14 @@ def test_resubmit_goes_to_the_queue_when_the_reviewer_is_away(claimed_case, revi
     assert (case.state, case.assignee) == (CaseState.SUBMITTED, None)
 
 
-def test_resubmit_is_refused_while_a_rejected_document_is_not_replaced(claimed_case, reviewer,
-                                                                        seller):
+def test_resubmit_is_refused_while_a_rejected_document_is_not_replaced(
+    claimed_case, reviewer, seller
+):
     doc = claimed_case.merchant.documents.get(document_type__code="business_license")
     services.case_request_info(
-        actor=reviewer, case_id=claimed_case.pk, message="Blurred",
+        actor=reviewer,
+        case_id=claimed_case.pk,
+        message="Blurred",
         items=[{"document_id": doc.pk, "reason_code": "doc_illegible"}],
     )
     with pytest.raises(InvalidInput) as exc:
@@ -197,12 +206,17 @@ def test_escalate_needs_a_rationale(claimed_case, reviewer):
 def test_approve_activates_capabilities_accepts_documents_and_activates_merchant(
     claimed_case, reviewer
 ):
-    case = services.case_approve(actor=reviewer, case_id=claimed_case.pk,
-                                 reason_codes=["approved_clean"], rationale="All good")
+    case = services.case_approve(
+        actor=reviewer,
+        case_id=claimed_case.pk,
+        reason_codes=["approved_clean"],
+        rationale="All good",
+    )
     assert case.state == CaseState.APPROVED and case.maker == reviewer
     assert set(case.capabilities.values_list("status", flat=True)) == {CapabilityStatus.ACTIVE}
     assert set(case.merchant.documents.values_list("status", flat=True)) == {
-        DocumentStatus.ACCEPTED}
+        DocumentStatus.ACCEPTED
+    }
     case.merchant.refresh_from_db()
     assert case.merchant.status == MerchantStatus.ACTIVE
     (event,) = AuditEvent.objects.filter(case_id=case.pk, action="case.approved")
@@ -244,20 +258,23 @@ def test_the_maker_cannot_be_the_checker(claimed_case, reviewer, senior):
         services.case_second_approve(actor=senior, case_id=case.pk)
     assert exc.value.code == "maker_checker"
     with pytest.raises(NotAllowed):
-        services.case_reject(actor=senior, case_id=case.pk, reason_codes=["doc_expired"],
-                             rationale="x")
+        services.case_reject(
+            actor=senior, case_id=case.pk, reason_codes=["doc_expired"], rationale="x"
+        )
     assert refresh(case).state == CaseState.PENDING_SECOND_APPROVAL
 
 
-def test_an_l1_reviewer_cannot_give_the_second_approval(claimed_case, reviewer, senior,
-                                                        other_reviewer):
+def test_an_l1_reviewer_cannot_give_the_second_approval(
+    claimed_case, reviewer, senior, other_reviewer
+):
     case = _four_eyes_case(claimed_case, reviewer, senior)
     with pytest.raises(NotAllowed):
         services.case_second_approve(actor=other_reviewer, case_id=case.pk)
 
 
-def test_l1_approval_of_a_high_risk_case_needs_a_senior_checker(ready_case, seller, reviewer,
-                                                                senior):
+def test_l1_approval_of_a_high_risk_case_needs_a_senior_checker(
+    ready_case, seller, reviewer, senior
+):
     person = ready_case.merchant.people.get()
     person.is_pep = True
     person.save()
@@ -278,8 +295,12 @@ def test_second_approve_outside_pending_is_a_conflict(claimed_case, senior):
 
 
 def test_reject_records_codes_severity_and_deactivates_capabilities(claimed_case, reviewer):
-    case = services.case_reject(actor=reviewer, case_id=claimed_case.pk,
-                                reason_codes=["doc_illegible"], rationale="Unreadable scans")
+    case = services.case_reject(
+        actor=reviewer,
+        case_id=claimed_case.pk,
+        reason_codes=["doc_illegible"],
+        rationale="Unreadable scans",
+    )
     assert case.state == CaseState.REJECTED and case.rejection_severity == "retry"
     assert set(case.capabilities.values_list("disabled_reason", flat=True)) == {"rejected.retry"}
     (event,) = AuditEvent.objects.filter(case_id=case.pk, action="case.rejected")
@@ -287,35 +308,46 @@ def test_reject_records_codes_severity_and_deactivates_capabilities(claimed_case
 
 
 def test_a_final_reason_code_makes_the_rejection_final(claimed_case, reviewer):
-    case = services.case_reject(actor=reviewer, case_id=claimed_case.pk,
-                                reason_codes=["doc_illegible", "fraud_suspected"], rationale="x")
+    case = services.case_reject(
+        actor=reviewer,
+        case_id=claimed_case.pk,
+        reason_codes=["doc_illegible", "fraud_suspected"],
+        rationale="x",
+    )
     assert case.rejection_severity == "final"
 
 
 def test_reject_needs_reason_codes_and_rationale(claimed_case, reviewer):
     with pytest.raises(InvalidInput) as exc:
-        services.case_reject(actor=reviewer, case_id=claimed_case.pk, reason_codes=[],
-                             rationale="")
+        services.case_reject(actor=reviewer, case_id=claimed_case.pk, reason_codes=[], rationale="")
     assert set(exc.value.fields) == {"reason_codes", "rationale"}
     with pytest.raises(InvalidInput):
-        services.case_reject(actor=reviewer, case_id=claimed_case.pk,
-                             reason_codes=["no_such_code"], rationale="x")
+        services.case_reject(
+            actor=reviewer, case_id=claimed_case.pk, reason_codes=["no_such_code"], rationale="x"
+        )
     assert refresh(claimed_case).state == CaseState.IN_REVIEW
 
 
-def test_checker_may_reject_a_pending_second_approval(claimed_case, reviewer, senior,
-                                                      other_senior):
+def test_checker_may_reject_a_pending_second_approval(claimed_case, reviewer, senior, other_senior):
     case = _four_eyes_case(claimed_case, reviewer, senior)
-    case = services.case_reject(actor=other_senior, case_id=case.pk,
-                                reason_codes=["unauthorized_brand"], rationale="chain broken")
+    case = services.case_reject(
+        actor=other_senior,
+        case_id=case.pk,
+        reason_codes=["unauthorized_brand"],
+        rationale="chain broken",
+    )
     assert (case.state, case.checker) == (CaseState.REJECTED, other_senior)
 
 
 def test_reject_after_approve_is_a_conflict_and_leaves_one_decision(claimed_case, reviewer):
     services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     with pytest.raises(Conflict):
-        services.case_reject(actor=reviewer, case_id=claimed_case.pk,
-                             reason_codes=["doc_illegible"], rationale="late")
+        services.case_reject(
+            actor=reviewer,
+            case_id=claimed_case.pk,
+            reason_codes=["doc_illegible"],
+            rationale="late",
+        )
     assert events(claimed_case, "case.approved") == ["case.approved"]
     assert events(claimed_case, "case.rejected") == []
 
@@ -332,8 +364,7 @@ def test_seller_may_withdraw_before_a_decision(stage, ready_case, seller, review
         services.case_request_info(actor=reviewer, case_id=ready_case.pk, message="x")
     case = services.case_withdraw(actor=seller, case_id=ready_case.pk)
     assert case.state == CaseState.WITHDRAWN
-    assert set(case.capabilities.values_list("status", flat=True)) == {
-        CapabilityStatus.UNREQUESTED}
+    assert set(case.capabilities.values_list("status", flat=True)) == {CapabilityStatus.UNREQUESTED}
 
 
 def test_withdraw_while_in_review_is_a_conflict(claimed_case, seller):
@@ -346,7 +377,8 @@ def test_expire_only_after_the_deadline(claimed_case, reviewer):
     with pytest.raises(Conflict):
         services.case_expire(case_id=claimed_case.pk)
     ReviewCase.objects.filter(pk=claimed_case.pk).update(
-        rfi_deadline=timezone.now() - timedelta(minutes=1))
+        rfi_deadline=timezone.now() - timedelta(minutes=1)
+    )
     case = services.case_expire(case_id=claimed_case.pk)
     assert case.state == CaseState.EXPIRED
     event = AuditEvent.objects.get(case_id=case.pk, action="case.expired")
@@ -379,10 +411,17 @@ def test_reopen_of_an_open_case_is_a_conflict(claimed_case, admin_user):
 def test_document_decisions_need_a_reason_to_reject(claimed_case, reviewer):
     doc = claimed_case.merchant.documents.first()
     with pytest.raises(InvalidInput):
-        services.document_decide(actor=reviewer, case_id=claimed_case.pk, document_id=doc.pk,
-                                 decision="reject")
-    services.document_decide(actor=reviewer, case_id=claimed_case.pk, document_id=doc.pk,
-                             decision="reject", reason_code="name_mismatch", note="typo")
+        services.document_decide(
+            actor=reviewer, case_id=claimed_case.pk, document_id=doc.pk, decision="reject"
+        )
+    services.document_decide(
+        actor=reviewer,
+        case_id=claimed_case.pk,
+        document_id=doc.pk,
+        decision="reject",
+        reason_code="name_mismatch",
+        note="typo",
+    )
     doc.refresh_from_db()
     assert doc.status == DocumentStatus.REJECTED
     assert AuditEvent.objects.filter(action="document.rejected", object_id=str(doc.pk)).count() == 1
@@ -392,14 +431,18 @@ def test_sellers_cannot_write_internal_notes_nor_read_them(claimed_case, seller,
     from cases.selectors import comments_visible_to
 
     with pytest.raises(NotAllowed):
-        services.comment_add(actor=seller, case_id=claimed_case.pk, body="hi",
-                             visibility="internal")
-    services.comment_add(actor=reviewer, case_id=claimed_case.pk, body="internal: odd",
-                         visibility="internal")
-    services.comment_add(actor=reviewer, case_id=claimed_case.pk, body="please check",
-                         visibility="seller")
+        services.comment_add(
+            actor=seller, case_id=claimed_case.pk, body="hi", visibility="internal"
+        )
+    services.comment_add(
+        actor=reviewer, case_id=claimed_case.pk, body="internal: odd", visibility="internal"
+    )
+    services.comment_add(
+        actor=reviewer, case_id=claimed_case.pk, body="please check", visibility="seller"
+    )
     assert [c.body for c in comments_visible_to(actor=seller, case=claimed_case)] == [
-        "please check"]
+        "please check"
+    ]
     assert len(comments_visible_to(actor=reviewer, case=claimed_case)) == 2
 
 
@@ -410,7 +453,11 @@ def test_every_transition_writes_exactly_one_audit_event(ready_case, seller, rev
     services.case_claim(actor=reviewer, case_id=ready_case.pk)
     services.case_approve(actor=reviewer, case_id=ready_case.pk)
     assert events(ready_case) == [
-        "case.opened", "case.submitted", "case.claimed", "case.released", "case.claimed",
+        "case.opened",
+        "case.submitted",
+        "case.claimed",
+        "case.released",
+        "case.claimed",
         "case.approved",
     ]
 

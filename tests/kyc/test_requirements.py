@@ -19,8 +19,12 @@ def _sell(merchant):
 
 def _upload(seller, merchant, code, **meta):
     return document_upload(
-        actor=seller, merchant=merchant, document_type=DocumentType.objects.get(code=code),
-        fileobj=upload("f.pdf", pdf_bytes()), filename="f.pdf", metadata=meta,
+        actor=seller,
+        merchant=merchant,
+        document_type=DocumentType.objects.get(code=code),
+        fileobj=upload("f.pdf", pdf_bytes()),
+        filename="f.pdf",
+        metadata=meta,
     )
 
 
@@ -47,8 +51,14 @@ def test_uploaded_documents_move_to_pending_verification(ready_case):
 
 def test_an_expired_document_is_due_again_with_a_document_expired_error(draft_case, seller):
     merchant = draft_case.merchant
-    _upload(seller, merchant, "business_license", number="1",
-            issue_date="2015-01-01", expiry_date="2020-01-01")
+    _upload(
+        seller,
+        merchant,
+        "business_license",
+        number="1",
+        issue_date="2015-01-01",
+        expiry_date="2020-01-01",
+    )
     req = _sell(merchant)
     assert "entity_registration" in {i["code"] for i in req["currently_due"]}
     (error,) = [e for e in req["errors"] if e["requirement"] == "entity_registration"]
@@ -57,8 +67,9 @@ def test_an_expired_document_is_due_again_with_a_document_expired_error(draft_ca
 
 def test_a_document_expiring_soon_is_eventually_due_and_sets_the_deadline(draft_case, seller):
     soon = timezone.localdate() + timedelta(days=10)
-    _upload(seller, draft_case.merchant, "business_license", number="1",
-            expiry_date=soon.isoformat())
+    _upload(
+        seller, draft_case.merchant, "business_license", number="1", expiry_date=soon.isoformat()
+    )
     req = _sell(draft_case.merchant)
     assert [i["code"] for i in req["eventually_due"]] == ["entity_registration"]
     assert req["current_deadline"] == soon.isoformat()
@@ -72,7 +83,8 @@ def test_expired_document_of_a_live_capability_is_past_due(ready_case, seller, r
     case_claim(actor=reviewer, case_id=ready_case.pk)
     case_approve(actor=reviewer, case_id=ready_case.pk)
     QualificationDocument.objects.filter(document_type__code="business_license").update(
-        expiry_date=timezone.localdate() - timedelta(days=1))
+        expiry_date=timezone.localdate() - timedelta(days=1)
+    )
     req = _sell(ready_case.merchant)
     assert [i["code"] for i in req["past_due"]] == ["entity_registration"]
     assert req["currently_due"] == []
@@ -80,20 +92,31 @@ def test_expired_document_of_a_live_capability_is_past_due(ready_case, seller, r
 
 
 def test_failed_check_becomes_an_error_with_its_code(draft_case, seller):
-    doc = _upload(seller, draft_case.merchant, "business_license", number="1",
-                  expiry_date="2031-01-01")
-    DocumentCheckResult.objects.create(document=doc, check_name="readable", code="not_readable",
-                                       outcome=CheckOutcome.FAILED, message_en="Cannot read")
+    doc = _upload(
+        seller, draft_case.merchant, "business_license", number="1", expiry_date="2031-01-01"
+    )
+    DocumentCheckResult.objects.create(
+        document=doc,
+        check_name="readable",
+        code="not_readable",
+        outcome=CheckOutcome.FAILED,
+        message_en="Cannot read",
+    )
     req = _sell(draft_case.merchant)
-    assert {"requirement": "entity_registration", "code": "not_readable",
-            "reason": "Cannot read", "document_id": doc.pk} in req["errors"]
+    assert {
+        "requirement": "entity_registration",
+        "code": "not_readable",
+        "reason": "Cannot read",
+        "document_id": doc.pk,
+    } in req["errors"]
 
 
 def test_missing_legal_representative_is_named(reference, seller):
     from cases.services import onboarding_start
 
-    merchant, _ = onboarding_start(actor=seller, data={
-        "legal_name": "No Rep Ltd", "entity_type": "company", "country": "GB"})
+    merchant, _ = onboarding_start(
+        actor=seller, data={"legal_name": "No Rep Ltd", "entity_type": "company", "country": "GB"}
+    )
     req = _sell(merchant)
     assert "legal_representative" in {i["code"] for i in req["currently_due"]}
     assert "articles" in {i["code"] for i in req["currently_due"]}  # GB-only rule
@@ -102,20 +125,27 @@ def test_missing_legal_representative_is_named(reference, seller):
 
 def test_category_capability_requires_its_license(ready_case, seller):
     food = Category.objects.get(code="food")
-    capability, case = capability_apply(actor=seller, merchant=ready_case.merchant,
-                                        kind="category", category=food)
+    capability, case = capability_apply(
+        actor=seller, merchant=ready_case.merchant, kind="category", category=food
+    )
     assert case.pk == ready_case.pk
     reqs = {r["capability"]: r for r in case_requirements(case)}
     assert [i["code"] for i in reqs["category.food"]["currently_due"]] == [
-        "category.food.food_license"]
+        "category.food.food_license"
+    ]
     assert reqs["category.food"]["label"] == "Category: Food and beverages"
 
 
 def test_requirements_use_a_constant_number_of_queries(draft_case, django_assert_max_num_queries):
     merchant = draft_case.merchant
     for i in range(20):
-        PersonFactory(merchant=merchant, full_name=f"Owner {i}", is_legal_representative=False,
-                      is_beneficial_owner=True, ownership_percent=1)
+        PersonFactory(
+            merchant=merchant,
+            full_name=f"Owner {i}",
+            is_legal_representative=False,
+            is_beneficial_owner=True,
+            ownership_percent=1,
+        )
     with django_assert_max_num_queries(8):
         merchant_requirements(merchant)
 

@@ -18,9 +18,13 @@ from tests.factories import ELF_BYTES, pdf_bytes, png_bytes
 def _try(seller, merchant, data, name="license.pdf", **meta):
     meta = {"number": "91350100M000100Y43", "expiry_date": "2031-01-01", **meta}
     return document_upload(
-        actor=seller, merchant=merchant,
+        actor=seller,
+        merchant=merchant,
         document_type=DocumentType.objects.get(code="business_license"),
-        fileobj=upload(name, data), filename=name, size=len(data), metadata=meta,
+        fileobj=upload(name, data),
+        filename=name,
+        size=len(data),
+        metadata=meta,
     )
 
 
@@ -87,16 +91,27 @@ def test_a_file_over_the_limit_is_refused_with_the_limit(draft_case, seller, set
 
 def test_bad_metadata_is_refused_before_anything_is_stored(draft_case, seller, settings):
     with pytest.raises(InvalidInput) as exc:
-        _try(seller, draft_case.merchant, pdf_bytes(), number="", expiry_date="not-a-date",
-             person=999999)
+        _try(
+            seller,
+            draft_case.merchant,
+            pdf_bytes(),
+            number="",
+            expiry_date="not-a-date",
+            person=999999,
+        )
     assert set(exc.value.fields) == {"number", "expiry_date", "person"}
     assert _stored_files(settings) == [] and not QualificationDocument.objects.exists()
 
 
 def test_expiry_before_issue_is_refused(draft_case, seller):
     with pytest.raises(InvalidInput) as exc:
-        _try(seller, draft_case.merchant, pdf_bytes(), issue_date="2024-01-01",
-             expiry_date="2023-01-01")
+        _try(
+            seller,
+            draft_case.merchant,
+            pdf_bytes(),
+            issue_date="2024-01-01",
+            expiry_date="2023-01-01",
+        )
     assert exc.value.fields == {"expiry_date": ["The expiry date is before the issue date."]}
 
 
@@ -122,10 +137,13 @@ def test_another_seller_cannot_upload_to_my_merchant(draft_case, other_seller):
 def test_png_is_accepted_and_replacing_supersedes_the_old_document(draft_case, seller):
     old = _try(seller, draft_case.merchant, pdf_bytes())
     new = document_upload(
-        actor=seller, merchant=draft_case.merchant,
+        actor=seller,
+        merchant=draft_case.merchant,
         document_type=DocumentType.objects.get(code="business_license"),
-        fileobj=upload("scan.png", png_bytes(), "image/png"), filename="scan.png",
-        metadata={"number": "1", "expiry_date": "2031-01-01"}, supersedes=old,
+        fileobj=upload("scan.png", png_bytes(), "image/png"),
+        filename="scan.png",
+        metadata={"number": "1", "expiry_date": "2031-01-01"},
+        supersedes=old,
     )
     old.refresh_from_db()
     assert new.content_type == "image/png" and old.status == DocumentStatus.SUPERSEDED

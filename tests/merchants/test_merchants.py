@@ -25,8 +25,9 @@ def test_onboarding_creates_merchant_membership_sell_capability_and_draft_case(r
     (cap,) = merchant.capabilities.all()
     assert (cap.kind, cap.status) == ("sell", CapabilityStatus.PENDING)
     assert case.state == "draft" and list(case.capabilities.all()) == [cap]
-    assert list(AuditEvent.objects.filter(merchant_id=merchant.pk).values_list(
-        "action", flat=True)) == ["merchant.created", "case.opened"]
+    assert list(
+        AuditEvent.objects.filter(merchant_id=merchant.pk).values_list("action", flat=True)
+    ) == ["merchant.created", "case.opened"]
 
 
 def test_only_sellers_create_merchants(reference, reviewer):
@@ -44,8 +45,9 @@ def test_invalid_profile_is_refused_field_by_field(reference, seller):
 
 def test_profile_update_audits_only_the_changed_fields(reference, seller):
     merchant, _ = _merchant(seller)
-    merchant_update(actor=seller, merchant=merchant, data={"trading_name": "Harbor",
-                                                           "country": "HK"})
+    merchant_update(
+        actor=seller, merchant=merchant, data={"trading_name": "Harbor", "country": "HK"}
+    )
     event = AuditEvent.objects.get(action="merchant.updated")
     assert event.before == {"trading_name": ""} and event.after == {"trading_name": "Harbor"}
 
@@ -70,8 +72,9 @@ def test_ownership_over_100_percent_is_refused(reference, seller):
     merchant, _ = _merchant(seller)
     person_add(actor=seller, merchant=merchant, data={"full_name": "A", "ownership_percent": 70})
     with pytest.raises(InvalidInput) as exc:
-        person_add(actor=seller, merchant=merchant,
-                   data={"full_name": "B", "ownership_percent": 40})
+        person_add(
+            actor=seller, merchant=merchant, data={"full_name": "B", "ownership_percent": 40}
+        )
     assert exc.value.code == "ownership_over_100"
     assert exc.value.fields == {"ownership_percent": ["At most 30% is left to declare."]}
     assert merchant.people.count() == 1
@@ -79,8 +82,11 @@ def test_ownership_over_100_percent_is_refused(reference, seller):
 
 def test_owner_at_threshold_becomes_beneficial_owner(reference, seller):
     merchant, _ = _merchant(seller)
-    person = person_add(actor=seller, merchant=merchant,
-                        data={"full_name": "Chan Tai Man", "ownership_percent": Decimal("25")})
+    person = person_add(
+        actor=seller,
+        merchant=merchant,
+        data={"full_name": "Chan Tai Man", "ownership_percent": Decimal("25")},
+    )
     assert person.is_beneficial_owner
 
 
@@ -92,12 +98,14 @@ def test_person_needs_a_role(reference, seller):
 
 def test_person_update_and_remove_are_audited(reference, seller):
     merchant, _ = _merchant(seller)
-    person = person_add(actor=seller, merchant=merchant,
-                        data={"full_name": "Wong", "is_director": True})
+    person = person_add(
+        actor=seller, merchant=merchant, data={"full_name": "Wong", "is_director": True}
+    )
     person_update(actor=seller, person=person, data={"is_legal_representative": True})
     person_remove(actor=seller, person=person)
-    assert list(AuditEvent.objects.filter(object_type="merchants.person").values_list(
-        "action", flat=True)) == ["person.added", "person.updated", "person.removed"]
+    assert list(
+        AuditEvent.objects.filter(object_type="merchants.person").values_list("action", flat=True)
+    ) == ["person.added", "person.updated", "person.removed"]
     assert not merchant.people.exists()
 
 
@@ -114,7 +122,8 @@ def test_applying_twice_for_a_category_is_idempotent(reference, seller):
     merchant, case = _merchant(seller)
     food = Category.objects.get(code="food")
     first, _ = capability_apply(actor=seller, merchant=merchant, kind="category", category=food)
-    second, case2 = capability_apply(actor=seller, merchant=merchant, kind="category",
-                                     category=food)
+    second, case2 = capability_apply(
+        actor=seller, merchant=merchant, kind="category", category=food
+    )
     assert first.pk == second.pk and case2.pk == case.pk
     assert case.capabilities.count() == 2

@@ -22,5 +22,7 @@ class Command(BaseCommand):
                 f"({result.checked} events verified before it)."
             )
         self.stdout.write(
-            self.style.SUCCESS(f"Audit chain OK: {result.checked} events verified in {elapsed:.2f}s.")
+            self.style.SUCCESS(
+                f"Audit chain OK: {result.checked} events verified in {elapsed:.2f}s."
+            )
         )
