@@ -3,14 +3,18 @@ by a task after commit, so a rolled-back decision never notifies anyone."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .models import Notification, ReviewCase
+from .models import Notification, ReasonCode, ReviewCase
 
 
-def _texts(case: ReviewCase, event: str, extra: str) -> tuple[str, str]:
+def _texts(
+    case: ReviewCase, event: str, extra: str, reason_codes: Sequence[ReasonCode]
+) -> tuple[str, str]:
     name = case.merchant.legal_name
     subjects = {
         "case.submitted": _("We received your application for %(name)s"),
@@ -36,17 +40,25 @@ def _texts(case: ReviewCase, event: str, extra: str) -> tuple[str, str]:
     }
     subject = subjects.get(event, _("Update on %(name)s")) % {"name": name}
     body = bodies.get(event, _("Case %(case)s was updated.")) % {"case": case.pk}
+    if reason_codes:
+        body += "\n\n" + "\n".join(f"- {code.text}" for code in reason_codes)
     if extra:
         body = f"{body}\n\n{extra}"
     return subject, body
 
 
-def notify_seller(*, case: ReviewCase, event: str, message: str = "") -> Notification:
+def notify_seller(
+    *,
+    case: ReviewCase,
+    event: str,
+    message: str = "",
+    reason_codes: Sequence[ReasonCode] = (),
+) -> Notification:
     """Queues one notification in the seller's language; `message` must be seller-visible
     text only (never internal notes)."""
     language = case.merchant.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language):
-        subject, body = _texts(case, event, message)
+        subject, body = _texts(case, event, message, reason_codes)
     recipients = sorted(
         {case.merchant.contact_email}
         | set(case.merchant.members.values_list("email", flat=True)) - {""}

@@ -647,8 +647,7 @@ def case_reject(
         reason_codes=[c.code for c in codes],
         text=rationale,
     )
-    seller_reasons = "\n".join(f"- {c.text_en}" for c in codes)
-    notify_seller(case=case, event="case.rejected", message=seller_reasons)
+    notify_seller(case=case, event="case.rejected", reason_codes=codes)
     return case
 
 

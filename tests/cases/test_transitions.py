@@ -471,3 +471,21 @@ def test_side_effects_are_enqueued_only_after_commit(
     for callback in callbacks:
         callback()
     assert len(mailoutbox) == 1 and "Approved" in mailoutbox[0].subject
+
+
+def test_rejection_notice_is_in_the_sellers_language_with_reasons(
+    claimed_case, reviewer, django_capture_on_commit_callbacks, mailoutbox
+):
+    merchant = claimed_case.merchant
+    merchant.preferred_language = "zh-hans"
+    merchant.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_reject(
+            actor=reviewer,
+            case_id=claimed_case.pk,
+            reason_codes=["doc_illegible"],
+            rationale="internal rationale",
+        )
+    (mail,) = mailoutbox
+    assert "文件无法辨认。" in mail.body
+    assert "internal rationale" not in mail.body
