@@ -1,0 +1,44 @@
+"""Issues a per-integration API token; the key is printed once and never stored in clear."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from accounts.models import ApiToken, User
+from audit.services import audit_record
+
+
+class Command(BaseCommand):
+    help = "Issue an API token for USERNAME. The key is shown once: store it in a secret manager."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument(
+            "--name", required=True, help="What the token is for, e.g. 'erp-integration' (audited)."
+        )
+
+    def handle(self, *args: Any, username: str, name: str, **options: Any) -> None:
+        name = name.strip()
+        if not name:
+            raise CommandError("--name must not be blank.")
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"No user named {username!r}.")
+        if not user.is_active:
+            raise CommandError(f"User {username!r} is inactive.")
+        with transaction.atomic():
+            token, key = ApiToken.issue(user=user, name=name[:100])
+            # Who holds API access is evidence too; never the key, only its prefix.
+            audit_record(
+                action="api_token.issued",
+                obj=token,
+                after={"user": user.get_username(), "name": token.name, "prefix": token.prefix},
+            )
+        self.stdout.write(key)
+        self.stderr.write(
+            f"Token {token.name!r} ({token.prefix}…) issued for {user.get_username()}. "
+            "The key above is shown only once; send it as 'Authorization: Token <key>'."
+        )

@@ -1,0 +1,316 @@
+"""Input and output serializers for review cases, their transitions, comments and decisions.
+
+What sellers must not see (who reviews, the risk tier, internal notes, rationales, check
+evidence) sits under `internal`, which is null for them, so one documented shape serves both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.serializers import UserRefSerializer
+from cases.models import (
+    CaseKind,
+    CaseState,
+    Comment,
+    CommentVisibility,
+    DocumentDecision,
+    InformationRequest,
+    InformationRequestItem,
+    ReasonCode,
+    ReviewCase,
+)
+from config.api import InputSerializer
+from kyc.api.serializers import DocumentOut, RequirementsOut
+from merchants.api.serializers import CapabilityOut
+from merchants.models import Merchant, RiskTier
+
+QUEUES = (
+    ("open", "Open (in the review queue)"),
+    ("mine", "Assigned to me"),
+    ("unassigned", "Unassigned in the review queue"),
+)
+
+# --------------------------------------------------------------------------- reference data
+
+
+class ReasonCodeOut(serializers.ModelSerializer):
+    class Meta:
+        model = ReasonCode
+        fields = ("code", "kind", "severity", "text_en", "text_zh")
+        read_only_fields = fields
+
+
+class ReasonCodeFilterIn(InputSerializer):
+    kind = serializers.ChoiceField(
+        choices=ReasonCode._meta.get_field("kind").choices, required=False
+    )
+
+
+# --------------------------------------------------------------------------- case list
+
+
+class MerchantRefOut(serializers.ModelSerializer):
+    class Meta:
+        model = Merchant
+        fields = ("id", "legal_name", "local_name")
+        read_only_fields = fields
+
+
+class CaseInternalListOut(serializers.ModelSerializer):
+    assignee = UserRefSerializer(read_only=True, allow_null=True)
+    is_sla_breached = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ReviewCase
+        fields: tuple[str, ...] = (
+            "assignee",
+            "priority",
+            "risk_tier",
+            "requires_four_eyes",
+            "sla_due_at",
+            "is_sla_breached",
+        )
+        read_only_fields = fields
+
+
+class _StaffOnlyMixin:
+    internal_serializer: type[serializers.Serializer]
+
+    def _internal(self, case: ReviewCase) -> dict[str, Any] | None:
+        if not self.context.get("is_staff"):  # type: ignore[attr-defined]
+            return None
+        return self.internal_serializer(case, context=self.context).data  # type: ignore[attr-defined]
+
+
+class CaseListOut(_StaffOnlyMixin, serializers.ModelSerializer):
+    internal_serializer = CaseInternalListOut
+    merchant = MerchantRefOut(read_only=True)
+    internal = serializers.SerializerMethodField(help_text="Staff only; null for sellers.")
+
+    class Meta:
+        model = ReviewCase
+        fields: tuple[str, ...] = (
+            "id",
+            "merchant",
+            "kind",
+            "state",
+            "rfi_deadline",
+            "created_at",
+            "submitted_at",
+            "decided_at",
+            "updated_at",
+            "internal",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(CaseInternalListOut(allow_null=True))
+    def get_internal(self, case: ReviewCase) -> dict[str, Any] | None:
+        return self._internal(case)
+
+
+class CaseFilterIn(InputSerializer):
+    state = serializers.ChoiceField(choices=CaseState.choices, required=False)
+    kind = serializers.ChoiceField(choices=CaseKind.choices, required=False)
+    risk_tier = serializers.ChoiceField(
+        choices=RiskTier.choices, required=False, help_text="Staff only; ignored for sellers."
+    )
+    queue = serializers.ChoiceField(
+        choices=QUEUES, required=False, help_text="Staff only; ignored for sellers."
+    )
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Merchant name, registration number or case id.",
+    )
+
+
+# --------------------------------------------------------------------------- case detail
+
+
+class CommentOut(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField(
+        help_text="The author; null for sellers reading a staff member's comment."
+    )
+
+    class Meta:
+        model = Comment
+        fields = ("id", "author", "visibility", "body", "created_at")
+        read_only_fields = fields
+
+    @extend_schema_field(UserRefSerializer(allow_null=True))
+    def get_author(self, comment: Comment) -> dict[str, Any] | None:
+        if not self.context.get("is_staff") and comment.author_id != self.context.get("user_id"):
+            return None
+        return UserRefSerializer(comment.author).data
+
+
+class RfiItemOut(serializers.ModelSerializer):
+    reason_code = ReasonCodeOut(read_only=True, allow_null=True)
+    document_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = InformationRequestItem
+        fields = ("id", "reason_code", "document_id", "requirement_code", "note")
+        read_only_fields = fields
+
+
+class InformationRequestOut(serializers.ModelSerializer):
+    items = RfiItemOut(many=True, read_only=True)
+
+    class Meta:
+        model = InformationRequest
+        fields = ("id", "message", "deadline", "items", "created_at", "answered_at", "answer")
+        read_only_fields = fields
+
+
+class DocumentDecisionOut(serializers.ModelSerializer):
+    case_id = serializers.IntegerField(read_only=True)
+    document_id = serializers.IntegerField(read_only=True)
+    reason_code = ReasonCodeOut(read_only=True, allow_null=True)
+    decided_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = DocumentDecision
+        fields = (
+            "id",
+            "case_id",
+            "document_id",
+            "decision",
+            "reason_code",
+            "note",
+            "decided_by",
+            "decided_at",
+        )
+        read_only_fields = fields
+
+
+class CaseDecisionOut(serializers.ModelSerializer):
+    reason_codes = ReasonCodeOut(source="decision_reason_codes", many=True, read_only=True)
+
+    class Meta:
+        model = ReviewCase
+        fields = ("reason_codes", "rejection_severity", "decided_at")
+        read_only_fields = fields
+
+
+class CaseInternalDetailOut(CaseInternalListOut):
+    maker = UserRefSerializer(read_only=True, allow_null=True)
+    checker = UserRefSerializer(read_only=True, allow_null=True)
+    decision_rationale = serializers.CharField(read_only=True)
+    policy_version = serializers.SerializerMethodField()
+    document_decisions = DocumentDecisionOut(many=True, read_only=True)
+
+    class Meta(CaseInternalListOut.Meta):
+        fields = (
+            *CaseInternalListOut.Meta.fields,
+            "maker",
+            "checker",
+            "decision_rationale",
+            "policy_version",
+            "document_decisions",
+        )
+        read_only_fields = fields
+
+    def get_policy_version(self, case: ReviewCase) -> str | None:
+        return case.policy_version.label if case.policy_version else None
+
+
+class CaseDetailOut(CaseListOut):
+    """A case as its page shows it. The view attaches the related lists, already scoped to
+    the reader (comments, documents) and computed (requirements)."""
+
+    internal_serializer = CaseInternalDetailOut
+    capabilities = CapabilityOut(many=True, read_only=True)
+    requirements = RequirementsOut(source="api_requirements", many=True, read_only=True)
+    documents = DocumentOut(source="api_documents", many=True, read_only=True)
+    comments = CommentOut(source="api_comments", many=True, read_only=True)
+    information_requests = InformationRequestOut(many=True, read_only=True)
+    decision = CaseDecisionOut(source="*", read_only=True)
+    internal = serializers.SerializerMethodField(help_text="Staff only; null for sellers.")
+
+    class Meta(CaseListOut.Meta):
+        fields = (
+            *CaseListOut.Meta.fields,
+            "capabilities",
+            "requirements",
+            "documents",
+            "comments",
+            "information_requests",
+            "decision",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(CaseInternalDetailOut(allow_null=True))
+    def get_internal(self, case: ReviewCase) -> dict[str, Any] | None:
+        return self._internal(case)
+
+
+# --------------------------------------------------------------------------- transition inputs
+
+
+class EmptyIn(InputSerializer):
+    """No body (or `{}`)."""
+
+
+class RequestInfoItemIn(InputSerializer):
+    document_id = serializers.IntegerField(required=False, allow_null=True)
+    reason_code = serializers.CharField(required=False, allow_blank=True)
+    requirement_code = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class RequestInfoIn(InputSerializer):
+    message = serializers.CharField(help_text="Seller-visible.")
+    deadline = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Defaults to the configured number of days."
+    )
+    items = RequestInfoItemIn(many=True, required=False)
+
+
+class ResubmitIn(InputSerializer):
+    answer = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RationaleIn(InputSerializer):
+    rationale = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DecisionIn(InputSerializer):
+    reason_codes = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list
+    )
+    rationale = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class WithdrawIn(InputSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CommentIn(InputSerializer):
+    body = serializers.CharField()
+    visibility = serializers.ChoiceField(
+        choices=CommentVisibility.choices, default=CommentVisibility.SELLER
+    )
+
+
+class DocumentDecisionIn(InputSerializer):
+    decision = serializers.ChoiceField(choices=DocumentDecision.Decision.choices)
+    reason_code = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+# --------------------------------------------------------------------------- requirements
+
+
+class MerchantRequirementsOut(serializers.Serializer):
+    merchant_id = serializers.IntegerField()
+    case_id = serializers.IntegerField(
+        allow_null=True,
+        help_text="The open case whose RFI deadline and rejection reasons are applied, if any.",
+    )
+    capabilities = RequirementsOut(many=True)

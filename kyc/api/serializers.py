@@ -1,0 +1,175 @@
+"""Input and output serializers for documents, document types and requirements objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from config.api import InputSerializer
+from kyc.models import DocumentCheckResult, DocumentType, QualificationDocument
+from kyc.selectors import document_type_list
+from merchants.models import Category
+
+# --------------------------------------------------------------------------- reference data
+
+
+class DocumentTypeOut(serializers.ModelSerializer):
+    class Meta:
+        model = DocumentType
+        fields = (
+            "code",
+            "family",
+            "name_en",
+            "name_zh",
+            "description_en",
+            "description_zh",
+            "has_expiry",
+            "requires_number",
+        )
+        read_only_fields = fields
+
+
+# --------------------------------------------------------------------------- documents
+
+
+class CheckResultOut(serializers.ModelSerializer):
+    evidence = serializers.SerializerMethodField(
+        help_text="What the check found. Staff only (it may name other merchants); null for "
+        "sellers."
+    )
+
+    class Meta:
+        model = DocumentCheckResult
+        fields = (
+            "check_name",
+            "outcome",
+            "code",
+            "message_en",
+            "message_zh",
+            "evidence",
+            "checked_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_evidence(self, result: DocumentCheckResult) -> dict[str, Any] | None:
+        return result.evidence if self.context.get("is_staff") else None
+
+
+class DocumentOut(serializers.ModelSerializer):
+    merchant_id = serializers.IntegerField(read_only=True)
+    document_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    family = serializers.CharField(source="document_type.family", read_only=True)
+    person_id = serializers.IntegerField(read_only=True, allow_null=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    brand_id = serializers.IntegerField(read_only=True, allow_null=True)
+    is_expired = serializers.BooleanField(read_only=True)
+    file_url = serializers.SerializerMethodField(help_text="Permission-checked download.")
+    check_results = CheckResultOut(many=True, read_only=True)
+
+    class Meta:
+        model = QualificationDocument
+        fields = (
+            "id",
+            "merchant_id",
+            "document_type",
+            "family",
+            "person_id",
+            "category",
+            "brand_id",
+            "status",
+            "number",
+            "issuer",
+            "holder_name",
+            "issue_date",
+            "expiry_date",
+            "is_expired",
+            "original_filename",
+            "content_type",
+            "size",
+            "sha256",
+            "page_count",
+            "integrity_verified_at",
+            "created_at",
+            "file_url",
+            "check_results",
+        )
+        read_only_fields = fields
+
+    def get_file_url(self, doc: QualificationDocument) -> str:
+        return reverse(
+            "api:document-file", kwargs={"document_id": doc.pk}, request=self.context.get("request")
+        )
+
+
+class DocumentUploadIn(InputSerializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # the upload service refuses it with code `file_empty`
+        help_text="PDF, JPEG or PNG; the type is sniffed from the bytes, not the name.",
+    )
+    document_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=document_type_list(), help_text="A document type code."
+    )
+    number = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    issuer = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    holder_name = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    issue_date = serializers.DateField(required=False, allow_null=True)
+    expiry_date = serializers.DateField(required=False, allow_null=True)
+    person = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Id of the merchant's person it identifies."
+    )
+    category = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Category.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Category code, for a category license.",
+    )
+    brand = serializers.IntegerField(required=False, allow_null=True, help_text="Brand id.")
+    supersedes = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Id of this merchant's document that the upload replaces.",
+    )
+
+
+# --------------------------------------------------------------------------- requirements
+
+
+class RequirementItemOut(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    document_types = serializers.ListField(
+        child=serializers.CharField(), help_text="Acceptable document type codes (any one)."
+    )
+    person_id = serializers.IntegerField(required=False)
+    document_id = serializers.IntegerField(required=False)
+    expires_on = serializers.DateField(required=False)
+
+
+class RequirementErrorOut(serializers.Serializer):
+    requirement = serializers.CharField()
+    code = serializers.CharField(
+        help_text="e.g. `document_expired`, `document_rejected`, `name_mismatch`, `not_readable`."
+    )
+    reason = serializers.CharField(help_text="In the request's language.")
+    document_id = serializers.IntegerField(required=False)
+
+
+class RequirementsOut(serializers.Serializer):
+    """The requirements object of one capability."""
+
+    capability = serializers.CharField()
+    capability_id = serializers.IntegerField()
+    label = serializers.CharField()
+    status = serializers.CharField()
+    currently_due = RequirementItemOut(many=True)
+    eventually_due = RequirementItemOut(many=True)
+    past_due = RequirementItemOut(many=True)
+    pending_verification = RequirementItemOut(many=True)
+    errors = RequirementErrorOut(many=True)
+    current_deadline = serializers.CharField(allow_null=True)
+    disabled_reason = serializers.CharField(allow_null=True)

@@ -1,0 +1,172 @@
+"""Input and output serializers for merchants, people, capabilities and categories.
+
+Input serializers check shape and types only; the services own the business rules (ownership
+over 100 %, prohibited categories, membership) and report them in the same error shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api import InputSerializer, RejectUnknownFieldsMixin
+from merchants.models import Brand, Capability, CapabilityKind, Category, Merchant, Person
+from merchants.services import MERCHANT_FIELDS, PERSON_FIELDS
+
+# --------------------------------------------------------------------------- merchants
+
+
+class MerchantInternalOut(serializers.ModelSerializer):
+    """What only staff see about a merchant."""
+
+    class Meta:
+        model = Merchant
+        fields = ("risk_tier", "next_review_date")
+        read_only_fields = fields
+
+
+class MerchantOut(serializers.ModelSerializer):
+    open_case_id = serializers.SerializerMethodField(
+        help_text="The merchant's open review case (the draft right after creation), or null."
+    )
+    internal = serializers.SerializerMethodField(help_text="Staff only; null for sellers.")
+
+    class Meta:
+        model = Merchant
+        fields = (
+            "id",
+            *MERCHANT_FIELDS,
+            "status",
+            "open_case_id",
+            "internal",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_open_case_id(self, merchant: Merchant) -> int | None:
+        return getattr(merchant, "open_case_id", None)
+
+    @extend_schema_field(MerchantInternalOut(allow_null=True))
+    def get_internal(self, merchant: Merchant) -> dict[str, Any] | None:
+        if not self.context.get("is_staff"):
+            return None
+        return MerchantInternalOut(merchant).data
+
+
+class MerchantCreateIn(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Merchant
+        fields = MERCHANT_FIELDS
+
+
+class MerchantUpdateIn(MerchantCreateIn):
+    """Every field optional (PATCH): only the fields sent change."""
+
+
+# --------------------------------------------------------------------------- people
+
+
+class PersonOut(serializers.ModelSerializer):
+    merchant_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ("id", "merchant_id", *PERSON_FIELDS, "created_at")
+        read_only_fields = fields
+
+
+class PersonCreateIn(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Person
+        fields = PERSON_FIELDS
+
+
+class PersonUpdateIn(PersonCreateIn):
+    """Every field optional (PATCH)."""
+
+
+# --------------------------------------------------------------------------- categories, brands
+
+
+class CategoryOut(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Category
+        fields = (
+            "code",
+            "name_en",
+            "name_zh",
+            "parent",
+            "is_prohibited",
+            "max_authorization_depth",
+        )
+        read_only_fields = fields
+
+
+class CategoryRefOut(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ("code", "name_en", "name_zh")
+        read_only_fields = fields
+
+
+class BrandRefOut(serializers.ModelSerializer):
+    class Meta:
+        model = Brand
+        fields = ("id", "name", "local_name", "trademark_number")
+        read_only_fields = fields
+
+
+# --------------------------------------------------------------------------- capabilities
+
+
+class CapabilityOut(serializers.ModelSerializer):
+    code = serializers.CharField(
+        read_only=True, help_text="`sell`, `category.<code>` or `brand.<id>`."
+    )
+    label = serializers.CharField(read_only=True)
+    category = CategoryRefOut(read_only=True, allow_null=True)
+    brand = BrandRefOut(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Capability
+        fields: tuple[str, ...] = (
+            "id",
+            "code",
+            "label",
+            "kind",
+            "category",
+            "brand",
+            "status",
+            "disabled_reason",
+            "requested_at",
+            "status_changed_at",
+        )
+        read_only_fields = fields
+
+
+class CapabilityApplyOut(CapabilityOut):
+    case_id = serializers.IntegerField(
+        read_only=True, help_text="The draft (or RFI) case the capability was put on."
+    )
+
+    class Meta(CapabilityOut.Meta):
+        fields = (*CapabilityOut.Meta.fields, "case_id")
+        read_only_fields = fields
+
+
+class CapabilityApplyIn(InputSerializer):
+    kind = serializers.ChoiceField(choices=CapabilityKind.choices)
+    category = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Category.objects.all(),
+        required=False,
+        help_text="Category code, for kind `category`.",
+    )
+    brand = serializers.PrimaryKeyRelatedField(
+        queryset=Brand.objects.all(), required=False, help_text="Brand id, for kind `brand`."
+    )
