@@ -7,3 +7,5 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("", include("config.web_urls")),
 ]
+
+handler500 = "config.views.server_error"
