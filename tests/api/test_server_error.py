@@ -1,3 +1,5 @@
+import json
+
 from django.test import RequestFactory
 
 from config.views import server_error
@@ -6,7 +8,7 @@ from config.views import server_error
 def test_an_unexpected_api_failure_uses_the_error_shape():
     response = server_error(RequestFactory().get("/api/v1/cases/"))
     assert response.status_code == 500
-    assert response.json()["error"]["code"] == "server_error"
+    assert json.loads(response.content)["error"]["code"] == "server_error"
 
 
 def test_an_unexpected_page_failure_is_html():
