@@ -1,1 +1,13 @@
-urlpatterns: list = []
+"""The browser pages. API routes live in config/api_urls.py."""
+
+from django.urls import include, path
+
+from accounts.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("seller/", include("merchants.urls")),
+    path("", include("kyc.urls")),
+    path("", include("cases.urls")),  # the rest of the seller portal (/seller/…) and /review/…
+]

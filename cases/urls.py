@@ -1,0 +1,28 @@
+from django.urls import path
+
+from .views import review, seller
+
+app_name = "cases"
+
+urlpatterns = [
+    # Seller portal (the rest is in merchants/urls.py, mounted at /seller/).
+    path("seller/merchants/new/", seller.merchant_create, name="merchant_create"),
+    path("seller/merchants/<int:merchant_id>/", seller.merchant_detail, name="merchant_detail"),
+    path("seller/merchants/<int:merchant_id>/apply/", seller.capability_apply,
+         name="capability_apply"),
+    path("seller/merchants/<int:merchant_id>/documents/upload/", seller.document_upload,
+         name="document_upload"),
+    path("seller/cases/<int:case_id>/", seller.case_detail, name="seller_case"),
+    path("seller/cases/<int:case_id>/submit/", seller.case_submit, name="seller_submit"),
+    path("seller/cases/<int:case_id>/resubmit/", seller.case_resubmit, name="seller_resubmit"),
+    path("seller/cases/<int:case_id>/withdraw/", seller.case_withdraw, name="seller_withdraw"),
+    path("seller/cases/<int:case_id>/comment/", seller.case_comment, name="seller_comment"),
+    # Reviewer workbench.
+    path("review/", review.queue, name="queue"),
+    path("review/cases/<int:case_id>/", review.case_detail, name="case_detail"),
+    *[
+        path(f"review/cases/<int:case_id>/{action}/", review.case_action, {"action": action},
+             name=f"case_{action.replace('-', '_')}")
+        for action in review.ACTIONS
+    ],
+]

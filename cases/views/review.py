@@ -1,0 +1,390 @@
+"""Reviewer workbench: the queue, the case page (everything needed to decide a clean case on
+one page) and one POST endpoint per decision.
+
+A failed decision renders the case page again, from fresh data, with the HTTP status of the
+refusal: 409 when the case moved on (stale page or a concurrent reviewer), 403 when the
+user may not do it, 400 with the errors next to the fields when the input is invalid.
+A successful one redirects back to the case page with a success message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.forms import apply_domain_error, service_text
+from accounts.roles import REVIEWING_ROLES, Role, has_role, is_staff_member
+from accounts.views import staff_required
+from audit.models import AuditEvent
+from cases import selectors, services
+from cases.forms import (
+    ApproveForm,
+    CaseActionForm,
+    CommentForm,
+    DocumentDecisionForm,
+    EscalateForm,
+    QueueFilterForm,
+    RationaleForm,
+    RejectForm,
+    ReopenForm,
+    RequestInfoForm,
+)
+from cases.models import CaseState, ReviewCase
+from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from kyc.models import DocumentStatus, QualificationDocument
+from kyc.selectors import document_list
+from merchants.selectors import person_list
+
+from .presenters import RequirementsPresenter, label_rfi_items
+
+PAGE_SIZE = 50
+
+EVENT_LABELS: dict[str, Promise] = {
+    "case.opened": gettext_lazy("Case opened"),
+    "case.submitted": gettext_lazy("Submitted by the seller"),
+    "case.claimed": gettext_lazy("Claimed"),
+    "case.released": gettext_lazy("Released to the queue"),
+    "case.info_requested": gettext_lazy("Information requested from the seller"),
+    "case.resubmitted": gettext_lazy("The seller answered"),
+    "case.escalated": gettext_lazy("Escalated to EDD"),
+    "case.maker_approved": gettext_lazy("First approval, waiting for the second"),
+    "case.approved": gettext_lazy("Approved"),
+    "case.rejected": gettext_lazy("Rejected"),
+    "case.withdrawn": gettext_lazy("Withdrawn by the seller"),
+    "case.expired": gettext_lazy("Expired without an answer"),
+    "case.reopened": gettext_lazy("Reopened"),
+    "document.viewed": gettext_lazy("Document viewed"),
+    "document.downloaded": gettext_lazy("Document downloaded"),
+    "document.accepted": gettext_lazy("Document accepted"),
+    "document.rejected": gettext_lazy("Document rejected"),
+    "comment.added.internal": gettext_lazy("Internal note added"),
+    "comment.added.seller": gettext_lazy("Seller-visible comment added"),
+}
+
+
+# --------------------------------------------------------------------------- queue
+
+
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    form = QueueFilterForm(request.GET or {"queue": "open"})
+    cases = selectors.case_list(actor=request.user, filters=form.filters())
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cases/review/queue.html", {"form": form, "page": page})
+
+
+# --------------------------------------------------------------------------- what may be done
+
+
+def available_actions(user: Any, case: ReviewCase) -> set[str]:
+    """The decision forms the page offers; the services enforce the same rules again."""
+    state = case.state
+    holds = case.assignee_id == user.pk
+    senior = has_role(user, Role.SENIOR_REVIEWER)
+    actions = {"comment"}
+    if has_role(user, *REVIEWING_ROLES):
+        claimable = state in (CaseState.SUBMITTED, CaseState.IN_REVIEW, CaseState.EDD)
+        if claimable and case.assignee_id is None and (state != CaseState.EDD or senior):
+            actions.add("claim")
+        if state in (CaseState.IN_REVIEW, CaseState.EDD) and holds:
+            actions |= {"release", "request-info", "decide-document"}
+            if state == CaseState.IN_REVIEW:
+                actions.add("escalate")
+            if state == CaseState.IN_REVIEW or senior:
+                actions |= {"approve", "reject"}
+        if state == CaseState.PENDING_SECOND_APPROVAL and senior and case.maker_id != user.pk:
+            actions |= {"second-approve", "reject"}
+    if state in (CaseState.APPROVED, CaseState.REJECTED) and has_role(
+        user, Role.QC_LEAD, Role.COMPLIANCE_ADMIN
+    ):
+        actions.add("reopen")
+    return actions
+
+
+# --------------------------------------------------------------------------- the case page
+
+
+class CasePage:
+    """Everything the case page shows, loaded on first use."""
+
+    def __init__(self, request: HttpRequest, case: ReviewCase) -> None:
+        self.request = request
+        self.user = request.user
+        self.case = case
+
+    @cached_property
+    def reasons(self) -> list[Any]:
+        return list(selectors.reason_code_list())
+
+    @cached_property
+    def capabilities(self) -> list[Any]:
+        return list(self.case.capabilities.select_related("category", "brand"))
+
+    @cached_property
+    def raw_requirements(self) -> list[dict[str, Any]]:
+        return services.case_requirements(self.case)
+
+    @cached_property
+    def presenter(self) -> RequirementsPresenter:
+        return RequirementsPresenter(self.case.merchant_id, self.capabilities)
+
+    @cached_property
+    def documents(self) -> list[QualificationDocument]:
+        return list(
+            document_list(actor=self.user, merchant_id=self.case.merchant_id)
+            .select_related("uploaded_by")
+            .prefetch_related("check_results", "decisions__reason_code", "decisions__decided_by")
+        )
+
+    @cached_property
+    def current_documents(self) -> list[QualificationDocument]:
+        return [d for d in self.documents if d.status != DocumentStatus.SUPERSEDED]
+
+    @cached_property
+    def requirement_items(self) -> list[tuple[str, str]]:
+        """Items a reviewer can ask for: whatever is due, plus what is pending."""
+        items: list[tuple[str, str]] = []
+        for req in self.raw_requirements:
+            for key in ("currently_due", "past_due", "pending_verification", "eventually_due"):
+                for item in req[key]:
+                    if item["code"] not in dict(items):
+                        items.append((item["code"], item["label"]))
+        return items
+
+    def form(self, action: str, data: Any = None) -> CaseActionForm:
+        """The form of one action, bound to `data` when given."""
+        initial = {"seen_state": self.case.state}
+        kwargs: dict[str, Any] = {"data": data, "initial": initial, "reasons": self.reasons}
+        if action == "decide-document":
+            raw = str((data or {}).get("document", ""))
+            kwargs["auto_id"] = f"id_doc{raw if raw.isdigit() else 'x'}_%s"
+            return DocumentDecisionForm(**kwargs)
+        if action == "request-info":
+            return RequestInfoForm(prefix="rfi", documents=self.current_documents,
+                                   requirement_items=self.requirement_items, **kwargs)
+        form_classes: dict[str, type[CaseActionForm]] = {
+            "claim": CaseActionForm, "release": CaseActionForm, "escalate": EscalateForm,
+            "approve": ApproveForm, "second-approve": RationaleForm, "reject": RejectForm,
+            "reopen": ReopenForm, "comment": CommentForm,
+        }
+        return form_classes[action](prefix=action, **kwargs)
+
+    def document_forms(self, bound: DocumentDecisionForm | None) -> dict[int, Any]:
+        forms: dict[int, Any] = {}
+        for doc in self.current_documents:
+            if bound is not None and str(bound.data.get("document")) == str(doc.pk):
+                forms[doc.pk] = bound
+                continue
+            forms[doc.pk] = DocumentDecisionForm(
+                initial={"seen_state": self.case.state, "document": doc.pk},
+                reasons=self.reasons, auto_id=f"id_doc{doc.pk}_%s",
+            )
+        return forms
+
+    def _document(self, document_id: int) -> QualificationDocument:
+        return next(d for d in self.documents if d.pk == document_id)
+
+    def events(self) -> list[AuditEvent]:
+        # The audit trail has no selector: it is staff-only and this page is staff-only.
+        events = list(AuditEvent.objects.filter(case_id=self.case.pk).order_by("seq"))
+        for event in events:
+            event.label = EVENT_LABELS.get(event.action, event.action)  # type: ignore[attr-defined]
+        return events
+
+    def render(self, *, status: int = 200, bound: tuple[str, CaseActionForm] | None = None
+               ) -> HttpResponse:
+        case = self.case
+        actions = available_actions(self.user, case)
+        forms = {name: self.form(name) for name in actions if name != "decide-document"}
+        bound_document_form: DocumentDecisionForm | None = None
+        if bound is not None:
+            name, form = bound
+            if isinstance(form, DocumentDecisionForm):
+                bound_document_form = form
+            elif name in forms:
+                forms[name] = form
+        if "decide-document" in actions:
+            for doc_id, doc_form in self.document_forms(bound_document_form).items():
+                self._document(doc_id).decide_form = doc_form  # type: ignore[attr-defined]
+        events = self.events()
+        submitted = next((e for e in reversed(events) if e.action == "case.submitted"), None)
+        presented = self.presenter.present_all(self.raw_requirements)
+        labels = self.presenter.item_labels(self.raw_requirements)
+        rfis = list(case.information_requests.select_related("requested_by")
+                    .prefetch_related("items__reason_code", "items__document__document_type"))
+        for rfi in rfis:
+            rfi.labelled_items = label_rfi_items(rfi, labels)  # type: ignore[attr-defined]
+        context = {
+            "case": case,
+            "merchant": case.merchant,
+            "people": list(person_list(merchant=case.merchant)),
+            "requirements": presented,
+            "blocking": [r for r in presented if not r["is_clear"]],
+            "documents": self.documents,
+            "events": events,
+            "risk_factors": (submitted.after or {}).get("risk_factors", []) if submitted else [],
+            "comments": list(selectors.comments_visible_to(actor=self.user, case=case)),
+            "rfis": rfis,
+            "decision_reasons": list(case.decision_reason_codes.all()),
+            # Template lookups cannot contain "-": request-info → forms.request_info.
+            "forms": {name.replace("-", "_"): form for name, form in forms.items()},
+            "actions": actions,
+            "other_cases": list(selectors.case_list(actor=self.user)
+                                .filter(merchant_id=case.merchant_id).exclude(pk=case.pk)),
+            "now": timezone.now(),
+        }
+        return render(self.request, "cases/review/case_detail.html", context, status=status)
+
+
+def _case_for_staff(request: HttpRequest, case_id: int) -> ReviewCase:
+    """404 for a case the user may not see (through the selector), 403 for a seller's own."""
+    try:
+        case = selectors.case_get(actor=request.user, case_id=case_id)
+    except NotFound:
+        raise Http404 from None
+    if not is_staff_member(request.user):
+        raise PermissionDenied
+    return case
+
+
+@login_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponseBase:
+    try:
+        case = selectors.case_get(actor=request.user, case_id=case_id)
+    except NotFound:
+        raise Http404 from None
+    if not is_staff_member(request.user):
+        # A seller following a link to its own case lands on its merchant page.
+        return redirect("cases:seller_case", case_id=case.pk)
+    return CasePage(request, case).render()
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True)
+class Action:
+    run: Callable[[Any, ReviewCase, Any], object]
+    success: Promise
+
+
+def _document_decide(user: Any, case: ReviewCase, form: Any) -> object:
+    data = form.cleaned_data
+    return services.document_decide(
+        actor=user, case_id=case.pk, document_id=data["document"], decision=data["decision"],
+        reason_code=data["reason_code"], note=data["note"],
+    )
+
+
+ACTIONS: dict[str, Action] = {
+    "claim": Action(
+        lambda u, c, f: services.case_claim(actor=u, case_id=c.pk),
+        gettext_lazy("You hold this case now.")),
+    "release": Action(
+        lambda u, c, f: services.case_release(actor=u, case_id=c.pk),
+        gettext_lazy("The case is back in the queue.")),
+    "request-info": Action(
+        lambda u, c, f: services.case_request_info(
+            actor=u, case_id=c.pk, message=f.cleaned_data["message"], items=f.items(),
+            deadline=f.cleaned_data["deadline"]),
+        gettext_lazy("The request for information was sent to the seller.")),
+    "escalate": Action(
+        lambda u, c, f: services.case_escalate(
+            actor=u, case_id=c.pk, rationale=f.cleaned_data["rationale"]),
+        gettext_lazy("The case was escalated to EDD.")),
+    "approve": Action(
+        lambda u, c, f: services.case_approve(
+            actor=u, case_id=c.pk, reason_codes=f.cleaned_data["reason_codes"],
+            rationale=f.cleaned_data["rationale"]),
+        gettext_lazy("Your approval was recorded.")),
+    "second-approve": Action(
+        lambda u, c, f: services.case_second_approve(
+            actor=u, case_id=c.pk, rationale=f.cleaned_data["rationale"]),
+        gettext_lazy("Second approval given: the case is approved.")),
+    "reject": Action(
+        lambda u, c, f: services.case_reject(
+            actor=u, case_id=c.pk, reason_codes=f.cleaned_data["reason_codes"],
+            rationale=f.cleaned_data["rationale"]),
+        gettext_lazy("The case was rejected.")),
+    "reopen": Action(
+        lambda u, c, f: services.case_reopen(
+            actor=u, case_id=c.pk, rationale=f.cleaned_data["rationale"]),
+        gettext_lazy("The case was reopened.")),
+    "comment": Action(
+        lambda u, c, f: services.comment_add(
+            actor=u, case_id=c.pk, body=f.cleaned_data["body"],
+            visibility=f.cleaned_data["visibility"]),
+        gettext_lazy("The comment was added.")),
+    "decide-document": Action(
+        _document_decide, gettext_lazy("The document decision was recorded.")),
+}
+
+
+def conflict_message(case: ReviewCase) -> str:
+    state = case.get_state_display()
+    if case.assignee_id and case.is_open:
+        state = _("%(state)s, held by %(user)s") % {
+            "state": state, "user": case.assignee.get_username()}  # type: ignore[union-attr]
+    return _(
+        "This case was changed by someone else: it is now %(state)s. Reload to see the latest."
+    ) % {"state": state}
+
+
+def _invalid_message(exc: InvalidInput) -> str:
+    if exc.code == "requirements_due":
+        return _("Not possible yet: some requirements are still due. They are listed under "
+                 "Requirements.")
+    return service_text(exc.message)
+
+
+def _refresh(request: HttpRequest, case_id: int) -> CasePage:
+    return CasePage(request, selectors.case_get(actor=request.user, case_id=case_id))
+
+
+@require_POST
+@login_required
+def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponseBase:
+    case = _case_for_staff(request, case_id)
+    spec = ACTIONS[action]
+    page = CasePage(request, case)
+    form = page.form(action, data=request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the highlighted fields."))
+        return page.render(status=400, bound=(action, form))
+    seen = form.cleaned_data.get("seen_state")
+    try:
+        if seen and seen != case.state:
+            raise Conflict("stale page")
+        spec.run(request.user, case, form)
+    except Conflict:
+        page = _refresh(request, case_id)
+        messages.error(request, conflict_message(page.case))
+        return page.render(status=409)
+    except NotAllowed as exc:
+        messages.error(request, service_text(exc.message))
+        return _refresh(request, case_id).render(status=403)
+    except NotFound:
+        raise Http404 from None
+    except InvalidInput as exc:
+        apply_domain_error(form, exc, with_message=False)
+        messages.error(request, _invalid_message(exc))
+        page = _refresh(request, case_id)
+        return page.render(status=400, bound=(action, form))
+    messages.success(request, str(spec.success))
+    anchor = "#documents" if action == "decide-document" else ""
+    return redirect(reverse("cases:case_detail", kwargs={"case_id": case_id}) + anchor)

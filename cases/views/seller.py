@@ -1,0 +1,338 @@
+"""Seller portal pages that compose every app: the merchant overview (profile, people,
+capabilities and their requirements, documents, the case), creating a merchant, applying for a
+capability, uploading a document, and the seller's case actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.forms import apply_domain_error, service_text
+from accounts.views import seller_required
+from cases import selectors as case_selectors
+from cases import services as case_services
+from cases.forms import AnswerForm, CapabilityApplyForm, DocumentUploadForm, SellerCommentForm
+from cases.models import CaseState, CommentVisibility, ReviewCase
+from config.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from kyc import selectors as kyc_selectors
+from kyc import services as kyc_services
+from kyc.models import DocumentStatus, DocumentType
+from kyc.requirements import merchant_requirements
+from merchants import selectors as merchant_selectors
+from merchants.forms import MerchantForm
+from merchants.models import Merchant
+
+from .presenters import RequirementsPresenter, document_subject, label_rfi_items
+
+SELLER_ACTION_STATES = {
+    "submit": {CaseState.DRAFT},
+    "withdraw": {CaseState.DRAFT, CaseState.SUBMITTED, CaseState.INFO_REQUESTED},
+    "answer": {CaseState.INFO_REQUESTED},
+}
+
+
+def _merchant_url(merchant_id: int, anchor: str = "") -> str:
+    url = reverse("cases:merchant_detail", kwargs={"merchant_id": merchant_id})
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _current_case(cases: list[ReviewCase]) -> ReviewCase | None:
+    """The case the seller is working on: the newest open one, else the last decided one."""
+    return next((c for c in cases if c.is_open), cases[0] if cases else None)
+
+
+def render_merchant_page(
+    request: HttpRequest, merchant: Merchant, *, status: int = 200,
+    blocking: list[dict[str, Any]] | None = None, answer_form: AnswerForm | None = None,
+    comment_form: SellerCommentForm | None = None,
+) -> HttpResponse:
+    """The merchant overview. `blocking` is the list a refused submit returned."""
+    actor = request.user
+    people = list(merchant_selectors.person_list(merchant=merchant))
+    capabilities = list(merchant_selectors.capability_list(merchant=merchant))
+    cases = list(
+        case_selectors.case_list(actor=actor).filter(merchant=merchant)
+        .prefetch_related("decision_reason_codes", "capabilities")
+        .order_by("-created_at", "-id")
+    )
+    case = _current_case(cases)
+    rejection_reasons = case_services.rejection_reasons_for(merchant)
+    requirements = merchant_requirements(
+        merchant, capabilities=capabilities, rejection_reasons=rejection_reasons,
+        rfi_deadline=case.rfi_deadline if case and case.state == CaseState.INFO_REQUESTED
+        else None,
+    )
+    presenter = RequirementsPresenter(merchant.pk, capabilities,
+                                      is_draft=bool(case and case.state == CaseState.DRAFT))
+    presented = presenter.present_all(requirements)
+    case_capability_ids = {c.pk for c in case.capabilities.all()} if case else set()
+    case_due = [
+        {"label": r["label"], "items": r["currently_due"]}
+        for r in presented if r["capability"] and r["capability"].pk in case_capability_ids
+        and r["currently_due"]
+    ]
+    documents = list(
+        kyc_selectors.document_list(actor=actor, merchant_id=merchant.pk)
+        .exclude(status=DocumentStatus.SUPERSEDED).prefetch_related("check_results")
+    )
+    for doc in documents:
+        doc.rejection_reason = rejection_reasons.get(doc.pk, "")  # type: ignore[attr-defined]
+        doc.subject = document_subject(doc)  # type: ignore[attr-defined]
+    labels = presenter.item_labels(requirements)
+    rfi = None
+    rfi_items: list[Any] = []
+    comments: list[Any] = []
+    if case is not None:
+        rfi = (
+            case.information_requests.filter(answered_at__isnull=True)
+            .prefetch_related("items__reason_code", "items__document__document_type").first()
+        )
+        rfi_items = label_rfi_items(rfi, labels) if rfi else []
+        comments = list(case_selectors.comments_visible_to(actor=actor, case=case))
+    state = case.state if case else ""
+    context = {
+        "merchant": merchant,
+        "people": people,
+        "requirements": presented,
+        "documents": documents,
+        "case": case,
+        "past_cases": [c for c in cases if c is not case],
+        "case_due": case_due,
+        "blocking": blocking,
+        "rfi": rfi,
+        "rfi_items": rfi_items,
+        "comments": comments,
+        "can_submit": state in SELLER_ACTION_STATES["submit"],
+        "can_withdraw": state in SELLER_ACTION_STATES["withdraw"],
+        "can_answer": state in SELLER_ACTION_STATES["answer"] and rfi is not None,
+        "can_comment": bool(case and case.is_open),
+        "answer_form": answer_form or AnswerForm(),
+        "comment_form": comment_form or SellerCommentForm(),
+        "ownership_total": sum(p.ownership_percent for p in people),
+    }
+    return render(request, "cases/seller/merchant_detail.html", context, status=status)
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def merchant_create(request: HttpRequest) -> HttpResponseBase:
+    initial = {"preferred_language": request.user.preferred_language,  # type: ignore[union-attr]
+               "contact_email": request.user.email}  # type: ignore[union-attr]
+    form = MerchantForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            merchant, _case = case_services.onboarding_start(actor=request.user,
+                                                             data=form.cleaned_data)
+        except InvalidInput as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _(
+                "%(name)s was created. Next: declare the people and upload the documents "
+                "listed under Requirements."
+            ) % {"name": merchant.legal_name})
+            return redirect(_merchant_url(merchant.pk))
+    return render(request, "merchants/merchant_form.html", {"form": form, "merchant": None},
+                  status=400 if form.errors else 200)
+
+
+@seller_required
+def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    merchant = merchant_selectors.merchant_get(actor=request.user, merchant_id=merchant_id)
+    return render_merchant_page(request, merchant)
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def capability_apply(request: HttpRequest, merchant_id: int) -> HttpResponseBase:
+    merchant = merchant_selectors.merchant_get(actor=request.user, merchant_id=merchant_id)
+    form = CapabilityApplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            capability, _case = case_services.capability_apply(
+                actor=request.user, merchant=merchant, kind=data["kind"],
+                category=data["category"] if data["kind"] == "category" else None,
+                brand=data["brand"] if data["kind"] == "brand" else None,
+            )
+        except InvalidInput as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(request, _(
+                "You applied for “%(capability)s”. Upload the documents it needs, then submit."
+            ) % {"capability": capability.label})
+            return redirect(_merchant_url(merchant.pk, "requirements"))
+    return render(request, "cases/seller/capability_apply.html",
+                  {"form": form, "merchant": merchant}, status=400 if form.errors else 200)
+
+
+def _upload_error_message(exc: DomainError) -> str:
+    """The refusal of a file in the user's language, as specific as the service's."""
+    if exc.code == "file_empty":
+        return _("The file is empty. Choose the scanned document itself.")
+    if exc.code == "unsupported_file_type":
+        sniffed = exc.details.get("sniffed_type", "unknown")
+        if sniffed == "unknown":
+            return _("This file is not a recognised document, whatever its name says. "
+                     "Upload a PDF, JPEG or PNG file.")
+        return _("This file is really of type %(type)s, whatever its name says. "
+                 "Upload a PDF, JPEG or PNG file.") % {"type": sniffed}
+    if exc.code == "file_too_large":
+        return _("The file is too large. Reduce the scan resolution or split the document.")
+    return service_text(exc.message)
+
+
+def _upload_initial(request: HttpRequest, merchant: Merchant) -> dict[str, Any]:
+    """Prefills the form from the requirement the seller clicked ("upload this")."""
+    initial: dict[str, Any] = {}
+    code = request.GET.get("document_type")
+    if code:
+        initial["document_type"] = DocumentType.objects.filter(code=code).first()
+    for key in ("person", "category", "brand", "replaces"):
+        value = request.GET.get(key, "")
+        if value.isdigit():
+            initial[key] = int(value)
+    return initial
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def document_upload(request: HttpRequest, merchant_id: int) -> HttpResponseBase:
+    merchant = merchant_selectors.merchant_get(actor=request.user, merchant_id=merchant_id)
+    form = DocumentUploadForm(request.POST or None, request.FILES or None, merchant=merchant,
+                              initial=_upload_initial(request, merchant))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                document = kyc_services.document_upload(
+                    actor=request.user, merchant=merchant,
+                    document_type=form.cleaned_data["document_type"],
+                    fileobj=upload, filename=upload.name, size=upload.size,
+                    metadata=form.metadata(), supersedes=form.cleaned_data.get("replaces"),
+                )
+            except DomainError as exc:
+                if isinstance(exc, NotAllowed):
+                    raise
+                apply_domain_error(form, exc, message=_upload_error_message(exc))
+                status = exc.status
+            else:
+                messages.success(request, _(
+                    "%(type)s was uploaded. It is checked automatically, then by a reviewer."
+                ) % {"type": document.document_type.name})
+                return redirect(_merchant_url(merchant.pk, "documents"))
+    return render(request, "cases/seller/document_upload.html",
+                  {"form": form, "merchant": merchant}, status=status)
+
+
+def _seller_case_action(
+    request: HttpRequest, case_id: int, run: Callable[[ReviewCase], object], success: str,
+    *, on_invalid: Callable[[Merchant, InvalidInput], HttpResponse] | None = None,
+) -> HttpResponseBase:
+    case = case_selectors.case_get(actor=request.user, case_id=case_id)
+    merchant = case.merchant
+    try:
+        run(case)
+    except Conflict:
+        fresh = case_selectors.case_get(actor=request.user, case_id=case_id)
+        messages.error(request, _(
+            "This case was changed by someone else: it is now %(state)s. Reload to see the "
+            "latest."
+        ) % {"state": fresh.get_state_display()})
+        return render_merchant_page(request, merchant, status=409)
+    except NotAllowed as exc:
+        messages.error(request, service_text(exc.message))
+        return render_merchant_page(request, merchant, status=403)
+    except InvalidInput as exc:
+        if on_invalid is not None:
+            return on_invalid(merchant, exc)
+        messages.error(request, service_text(exc.message))
+        return render_merchant_page(request, merchant, status=400)
+    messages.success(request, success)
+    return redirect(_merchant_url(merchant.pk, "case"))
+
+
+def _refused_for_requirements(request: HttpRequest, **forms: Any) -> Callable[
+        [Merchant, InvalidInput], HttpResponse]:
+    def handle(merchant: Merchant, exc: InvalidInput) -> HttpResponse:
+        if exc.code == "requirements_due":
+            capabilities = list(merchant_selectors.capability_list(merchant=merchant))
+            presenter = RequirementsPresenter(merchant.pk, capabilities)
+            blocking = [presenter.present(r) for r in exc.details.get("requirements", [])]
+            messages.error(request, _(
+                "Not submitted: some requirements are still due. They are listed next to "
+                "the button."))
+            return render_merchant_page(request, merchant, status=400, blocking=blocking,
+                                        **forms)
+        for form in forms.values():
+            apply_domain_error(form, exc)
+        return render_merchant_page(request, merchant, status=400, **forms)
+
+    return handle
+
+
+@seller_required
+@require_POST
+def case_submit(request: HttpRequest, case_id: int) -> HttpResponseBase:
+    return _seller_case_action(
+        request, case_id,
+        lambda case: case_services.case_submit(actor=request.user, case_id=case.pk),
+        _("Submitted. A reviewer will look at your application; we will e-mail you."),
+        on_invalid=_refused_for_requirements(request),
+    )
+
+
+@seller_required
+@require_POST
+def case_resubmit(request: HttpRequest, case_id: int) -> HttpResponseBase:
+    form = AnswerForm(request.POST)
+    form.is_valid()
+    return _seller_case_action(
+        request, case_id,
+        lambda case: case_services.case_resubmit(
+            actor=request.user, case_id=case.pk, answer=form.cleaned_data.get("answer", "")),
+        _("Your answer was sent. The case is back with the reviewer."),
+        on_invalid=_refused_for_requirements(request, answer_form=form),
+    )
+
+
+@seller_required
+@require_POST
+def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponseBase:
+    return _seller_case_action(
+        request, case_id,
+        lambda case: case_services.case_withdraw(actor=request.user, case_id=case.pk),
+        _("The application was withdrawn."),
+    )
+
+
+@seller_required
+@require_POST
+def case_comment(request: HttpRequest, case_id: int) -> HttpResponseBase:
+    form = SellerCommentForm(request.POST)
+    if not form.is_valid():
+        case = case_selectors.case_get(actor=request.user, case_id=case_id)
+        return render_merchant_page(request, case.merchant, status=400, comment_form=form)
+    return _seller_case_action(
+        request, case_id,
+        lambda case: case_services.comment_add(
+            actor=request.user, case_id=case.pk, body=form.cleaned_data["body"],
+            visibility=CommentVisibility.SELLER),
+        _("Your message was sent to the reviewer."),
+        on_invalid=_refused_for_requirements(request, comment_form=form),
+    )
+
+
+@seller_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponseBase:
+    """A seller's link to one of its cases: the merchant overview shows it."""
+    case = case_selectors.case_get(actor=request.user, case_id=case_id)
+    return redirect(_merchant_url(case.merchant_id, "case"))

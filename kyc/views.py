@@ -1,0 +1,64 @@
+"""The document file view: the only way a stored document's bytes reach a browser."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET
+
+from config.errors import NotFound
+
+from .models import QualificationDocument
+from .selectors import document_get
+from .services import document_record_view
+
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+# Served as an inert document: no scripts, no plugins beyond the PDF itself, nothing fetched
+# from elsewhere, even if a hostile file got past the upload checks.
+DOCUMENT_CSP = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
+
+
+def _case_id(request: HttpRequest, document: QualificationDocument) -> int | None:
+    """The case the document is viewed from, recorded on the audit event; it must be a case
+    of the document's own merchant so the trail never points at an unrelated case."""
+    raw = request.GET.get("case", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValueError(raw)
+    case_id = int(raw)
+    if not document.merchant.cases.filter(pk=case_id).exists():
+        raise ValueError(raw)
+    return case_id
+
+
+@never_cache
+@xframe_options_sameorigin  # the case page shows documents in an <iframe> beside the checks
+@login_required
+@require_GET
+def document_file(request: HttpRequest, document_id: int) -> HttpResponseBase:
+    try:
+        document = document_get(actor=request.user, document_id=document_id)
+    except NotFound:
+        raise Http404 from None
+    try:
+        case_id = _case_id(request, document)
+    except ValueError:
+        return HttpResponseBadRequest(_("The case given is not a case of this document."))
+    download = request.GET.get("download") == "1"
+    document_record_view(actor=request.user, document=document, case_id=case_id,
+                         disposition="downloaded" if download else "viewed")
+    response = FileResponse(document.file.open("rb"), content_type=document.content_type)
+    # Never the uploader's filename: it is hostile input and may not even be ASCII.
+    filename = f"document-{document.pk}.{EXTENSIONS.get(document.content_type, 'bin')}"
+    response["Content-Disposition"] = (
+        f'{"attachment" if download else "inline"}; filename="{filename}"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = DOCUMENT_CSP
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,122 @@
+"""Forms of the seller portal's profile pages. They only validate input; the services
+(merchants.services) decide and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+
+from .models import Brand, Capability, CapabilityKind, Category, Merchant, Person
+from .services import MERCHANT_FIELDS, PERSON_FIELDS
+
+
+def category_name(category: Category) -> str:
+    """The category's name in the page's language."""
+    chinese = (get_language() or "").startswith("zh")
+    return category.name_zh if chinese and category.name_zh else category.name_en
+
+
+def brand_name(brand: Brand) -> str:
+    return f"{brand.name} ({brand.local_name})" if brand.local_name else brand.name
+
+
+def capability_label(capability: Capability) -> str:
+    """Capability.label, but with the category named in the page's language."""
+    if capability.kind == CapabilityKind.CATEGORY and capability.category is not None:
+        return gettext("Category: %(name)s") % {"name": category_name(capability.category)}
+    if capability.kind == CapabilityKind.BRAND and capability.brand is not None:
+        return gettext("Brand: %(name)s") % {"name": brand_name(capability.brand)}
+    return gettext("Sell on the platform")
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Category) -> str:
+        name = category_name(obj)
+        return f"{name} — {gettext('prohibited')}" if obj.is_prohibited else name
+
+
+class BrandChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Brand) -> str:
+        return brand_name(obj)
+
+
+COUNTRY_HELP = _("Two-letter ISO code, for example CN, HK, GB or US.")
+
+
+class _CountryCode(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_length=2, max_length=2, **kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.update({"pattern": "[A-Za-z]{2}", "class": "input-short", "autocomplete": "off"})
+        return attrs
+
+    def clean(self, value: Any) -> str:
+        return str(super().clean(value) or "").upper()
+
+
+class MerchantForm(forms.ModelForm):
+    """The merchant profile, for creating and for editing."""
+
+    country = _CountryCode(label=_("Country of registration"), help_text=COUNTRY_HELP)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Merchant
+        fields = MERCHANT_FIELDS
+        widgets = {
+            "registered_address": forms.Textarea(attrs={"rows": 2}),
+            "operating_address": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "local_name": _("The name in its local script, e.g. the Chinese name on the "
+                            "business license."),
+            "registration_number": _("For China, the 18-character unified social credit code."),
+            "operating_address": _("Leave empty when it is the registered address."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["legal_name"].help_text = _("Exactly as on the business license.")
+
+
+class PersonForm(forms.ModelForm):
+    """A legal representative, director or beneficial owner."""
+
+    nationality = _CountryCode(label=_("Nationality"), required=False, help_text=COUNTRY_HELP)
+
+    class Meta:
+        model = Person
+        fields = PERSON_FIELDS
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "pep_details": forms.Textarea(attrs={"rows": 2}),
+            "ownership_percent": forms.NumberInput(attrs={"step": "0.01", "min": "0",
+                                                          "max": "100"}),
+        }
+        help_texts = {
+            "is_pep": _("A senior public official, their family member or close associate."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ownership_percent"].help_text = gettext(
+            "Share of the merchant this person owns, directly or indirectly. Anyone with "
+            "%(threshold)s%% or more is a beneficial owner."
+        ) % {"threshold": settings.KYC_OWNERSHIP_DECLARATION_THRESHOLD}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("is_pep") and not (data.get("pep_details") or "").strip():
+            self.add_error("pep_details", _("Describe the public function held."))
+        return data
+
+    def service_data(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data.get(name) for name in PERSON_FIELDS}
+        data["control_type"] = data["control_type"] or ""
+        return data
