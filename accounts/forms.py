@@ -11,15 +11,12 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
-from django.contrib.auth.models import Group
-from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 
 from .models import User
-from .roles import Role
 
 # Services speak English. Their fixed messages are listed here so that they reach the user
 # in the page's language; messages with values in them are shown as the service wrote them.
@@ -125,10 +122,3 @@ class SignupForm(UserCreationForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(gettext("An account with this e-mail address exists."))
         return email
-
-    @transaction.atomic
-    def save(self, commit: bool = True) -> User:
-        user: User = super().save(commit=True)
-        group, _created = Group.objects.get_or_create(name=Role.SELLER)
-        user.groups.add(group)
-        return user

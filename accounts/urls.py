@@ -4,7 +4,6 @@ from . import views
 
 # Not namespaced: settings.LOGIN_URL and LOGOUT_REDIRECT_URL name "login".
 urlpatterns = [
-    path("signup/", views.signup, name="signup"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
 ]

@@ -7,19 +7,14 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
 
 from config.errors import NotAllowed, NotFound
 
-from .forms import SignupForm
 from .roles import Role, has_role, is_staff_member
 
 View = Callable[..., HttpResponseBase]
@@ -52,7 +47,7 @@ staff_required = role_required(
 )
 
 
-def _with_language_cookie(response: HttpResponseBase, language: str) -> HttpResponseBase:
+def with_language_cookie(response: HttpResponseBase, language: str) -> HttpResponseBase:
     # The language switcher stores its choice in this cookie too; signing in on a browser
     # where no language was chosen yet uses the user's own preference.
     if language in dict(settings.LANGUAGES):
@@ -76,21 +71,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/no_role.html", status=403)
 
 
-@require_http_methods(["GET", "POST"])
-def signup(request: HttpRequest) -> HttpResponseBase:
-    if request.user.is_authenticated:
-        return redirect("home")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(
-            request, _("Welcome! Your seller account is ready. Add your first merchant.")
-        )
-        return _with_language_cookie(redirect("merchants:list"), user.preferred_language)
-    return render(request, "accounts/signup.html", {"form": form})
-
-
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
@@ -99,7 +79,7 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         if settings.LANGUAGE_COOKIE_NAME in self.request.COOKIES:
             return response  # a language chosen in this browser wins
-        return _with_language_cookie(  # type: ignore[return-value]
+        return with_language_cookie(  # type: ignore[return-value]
             response, getattr(form.get_user(), "preferred_language", "")
         )
 
@@ -108,5 +88,5 @@ class LogoutView(auth_views.LogoutView):
     """POST only (Django's default): a link cannot sign anyone out."""
 
 
-__all__ = ["LoginView", "LogoutView", "home", "role_required", "seller_required", "signup",
+__all__ = ["LoginView", "LogoutView", "home", "role_required", "seller_required",
            "staff_required"]

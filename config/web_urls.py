@@ -3,9 +3,11 @@
 from django.urls import include, path
 
 from accounts.views import home
+from merchants.views import signup
 
 urlpatterns = [
     path("", home, name="home"),
+    path("accounts/signup/", signup, name="signup"),
     path("accounts/", include("accounts.urls")),
     path("seller/", include("merchants.urls")),
     path("", include("kyc.urls")),

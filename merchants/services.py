@@ -91,6 +91,27 @@ def _full_clean(obj: Any) -> None:
 
 
 @transaction.atomic
+def seller_register(
+    *, username: str, email: str, password: str, preferred_language: str = "en"
+) -> Any:
+    """Creates a seller's own account (already validated by the sign-up form) and records
+    the registration in the audit trail."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(
+        username=username, email=email, password=password, preferred_language=preferred_language
+    )
+    group, _created = Group.objects.get_or_create(name=Role.SELLER)
+    user.groups.add(group)
+    audit_record(
+        action="seller.registered", actor=user, obj=user,
+        after={"username": username, "email": email, "preferred_language": preferred_language},
+    )
+    return user
+
+
+@transaction.atomic
 def merchant_create(*, actor: Any, data: dict[str, Any]) -> Merchant:
     """Creates a merchant owned by the seller, with its `sell` capability requested."""
     if not has_role(actor, Role.SELLER):

@@ -10,14 +10,15 @@ from copy import copy
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import apply_domain_error
-from accounts.views import seller_required
+from accounts.forms import SignupForm, apply_domain_error
+from accounts.views import seller_required, with_language_cookie
 from config.errors import InvalidInput
 
 from . import selectors, services
@@ -123,3 +124,24 @@ def person_remove(request: HttpRequest, merchant_id: int, person_id: int) -> Htt
         return _overview(merchant)
     return render(request, "merchants/person_confirm_remove.html",
                   {"merchant": merchant, "person": person})
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponseBase:
+    """A seller opens an account (the seller portal's front door)."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.seller_register(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            preferred_language=form.cleaned_data["preferred_language"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request, _("Welcome! Your seller account is ready. Add your first merchant.")
+        )
+        return with_language_cookie(redirect("merchants:list"), user.preferred_language)
+    return render(request, "accounts/signup.html", {"form": form})

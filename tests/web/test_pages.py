@@ -53,6 +53,10 @@ def test_signup_creates_a_seller_and_signs_in(client: Any) -> None:
     assert list(user.groups.values_list("name", flat=True)) == [Role.SELLER]
     assert user.preferred_language == "zh-hans"
     assert client.get(reverse("merchants:list")).status_code == 200
+    from audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="seller.registered")
+    assert (event.actor_id, event.actor_role) == (user.pk, "seller")
 
 
 def test_signup_applies_the_password_validators(client: Any) -> None:
