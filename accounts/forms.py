@@ -75,8 +75,12 @@ def service_text(text: str) -> str:
 
 
 def apply_domain_error(
-    form: forms.BaseForm, exc: DomainError, *, field_map: dict[str, str] | None = None,
-    message: str | None = None, with_message: bool = True,
+    form: forms.BaseForm,
+    exc: DomainError,
+    *,
+    field_map: dict[str, str] | None = None,
+    message: str | None = None,
+    with_message: bool = True,
 ) -> None:
     """Puts a service's refusal on the form: `fields` next to the fields they name (or on
     top when the form has no such field) and `message` as the form's non-field error, unless

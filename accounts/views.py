@@ -52,10 +52,13 @@ def with_language_cookie(response: HttpResponseBase, language: str) -> HttpRespo
     # where no language was chosen yet uses the user's own preference.
     if language in dict(settings.LANGUAGES):
         response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME, language,
-            max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
             samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-            secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         )
     return response
 
@@ -88,5 +91,4 @@ class LogoutView(auth_views.LogoutView):
     """POST only (Django's default): a link cannot sign anyone out."""
 
 
-__all__ = ["LoginView", "LogoutView", "home", "role_required", "seller_required",
-           "staff_required"]
+__all__ = ["LoginView", "LogoutView", "home", "role_required", "seller_required", "staff_required"]

@@ -19,7 +19,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "audit_request_context", default=RequestContext()  # noqa: B039 (frozen dataclass)
+    "audit_request_context",
+    default=RequestContext(),  # noqa: B039 (frozen dataclass)
 )
 
 

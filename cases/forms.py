@@ -40,12 +40,14 @@ class DocumentTypeSelect(forms.Select):
         option = super().create_option(name, value, *args, **kwargs)
         doc_type = getattr(value, "instance", None)
         if isinstance(doc_type, DocumentType):
-            option["attrs"].update({
-                "data-family": doc_type.family,
-                "data-has-expiry": "1" if doc_type.has_expiry else "0",
-                "data-requires-number": "1" if doc_type.requires_number else "0",
-                "data-person": "1" if doc_type.code == "identity_document" else "0",
-            })
+            option["attrs"].update(
+                {
+                    "data-family": doc_type.family,
+                    "data-has-expiry": "1" if doc_type.has_expiry else "0",
+                    "data-requires-number": "1" if doc_type.requires_number else "0",
+                    "data-person": "1" if doc_type.code == "identity_document" else "0",
+                }
+            )
         return option
 
 
@@ -74,33 +76,70 @@ def reason_choices(reasons: Sequence[ReasonCode], *kinds: str) -> list[tuple[str
 
 class DocumentUploadForm(forms.Form):
     document_type = DocumentTypeChoiceField(
-        label=_("Document type"), queryset=DocumentType.objects.none(),
+        label=_("Document type"),
+        queryset=DocumentType.objects.none(),
         empty_label=_("Choose the document type"),
     )
     file = forms.FileField(
-        label=_("File"), allow_empty_file=True,  # the service names an empty file precisely
+        label=_("File"),
+        allow_empty_file=True,  # the service names an empty file precisely
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
     )
-    number = forms.CharField(label=_("Document number"), required=False, max_length=100,
-                             help_text=_("The license, registration or ID number printed on it."))
+    number = forms.CharField(
+        label=_("Document number"),
+        required=False,
+        max_length=100,
+        help_text=_("The license, registration or ID number printed on it."),
+    )
     issuer = forms.CharField(label=_("Issued by"), required=False, max_length=255)
-    holder_name = forms.CharField(label=_("Holder name"), required=False, max_length=255,
-                                  help_text=_("The name exactly as printed on the document."))
-    issue_date = forms.DateField(label=_("Issue date"), required=False,
-                                 widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"))
-    expiry_date = forms.DateField(label=_("Expiry date"), required=False,
-                                  widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"))
-    person = PersonChoiceField(label=_("Whose document"), queryset=Person.objects.none(),
-                               required=False, empty_label=_("The merchant itself"))
-    category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.none(),
-                                   required=False, empty_label=_("Not for a category"))
-    brand = BrandChoiceField(label=_("Brand"), queryset=Brand.objects.none(), required=False,
-                             empty_label=_("Not for a brand"))
-    replaces = forms.ModelChoiceField(queryset=QualificationDocument.objects.none(),
-                                      required=False, widget=forms.HiddenInput)
+    holder_name = forms.CharField(
+        label=_("Holder name"),
+        required=False,
+        max_length=255,
+        help_text=_("The name exactly as printed on the document."),
+    )
+    issue_date = forms.DateField(
+        label=_("Issue date"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+    )
+    expiry_date = forms.DateField(
+        label=_("Expiry date"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+    )
+    person = PersonChoiceField(
+        label=_("Whose document"),
+        queryset=Person.objects.none(),
+        required=False,
+        empty_label=_("The merchant itself"),
+    )
+    category = CategoryChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=_("Not for a category"),
+    )
+    brand = BrandChoiceField(
+        label=_("Brand"),
+        queryset=Brand.objects.none(),
+        required=False,
+        empty_label=_("Not for a brand"),
+    )
+    replaces = forms.ModelChoiceField(
+        queryset=QualificationDocument.objects.none(), required=False, widget=forms.HiddenInput
+    )
 
-    METADATA = ("number", "issuer", "holder_name", "issue_date", "expiry_date", "person",
-                "category", "brand")
+    METADATA = (
+        "number",
+        "issuer",
+        "holder_name",
+        "issue_date",
+        "expiry_date",
+        "person",
+        "category",
+        "brand",
+    )
 
     def __init__(self, *args: Any, merchant: Merchant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -111,10 +150,12 @@ class DocumentUploadForm(forms.Form):
         self.fields["document_type"].queryset = document_type_list()  # type: ignore[attr-defined]
         self.fields["person"].queryset = merchant.people.all()  # type: ignore[attr-defined]
         self.fields["category"].queryset = Category.objects.filter(  # type: ignore[attr-defined]
-            is_prohibited=False)
+            is_prohibited=False
+        )
         self.fields["brand"].queryset = Brand.objects.all()  # type: ignore[attr-defined]
         self.fields["replaces"].queryset = (  # type: ignore[attr-defined]
-            merchant.documents.exclude(status=DocumentStatus.SUPERSEDED))
+            merchant.documents.exclude(status=DocumentStatus.SUPERSEDED)
+        )
 
     def metadata(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in self.METADATA}
@@ -122,28 +163,41 @@ class DocumentUploadForm(forms.Form):
 
 class CapabilityApplyForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("Apply to"), widget=forms.RadioSelect,
-        choices=[(CapabilityKind.CATEGORY, _("Sell in a category")),
-                 (CapabilityKind.BRAND, _("Sell a brand"))],
+        label=_("Apply to"),
+        widget=forms.RadioSelect,
+        choices=[
+            (CapabilityKind.CATEGORY, _("Sell in a category")),
+            (CapabilityKind.BRAND, _("Sell a brand")),
+        ],
         initial=CapabilityKind.CATEGORY,
     )
-    category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.all(),
-                                   required=False, empty_label=_("Choose a category"))
-    brand = BrandChoiceField(label=_("Brand"), queryset=Brand.objects.all(), required=False,
-                             empty_label=_("Choose a brand"))
+    category = CategoryChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.all(),
+        required=False,
+        empty_label=_("Choose a category"),
+    )
+    brand = BrandChoiceField(
+        label=_("Brand"),
+        queryset=Brand.objects.all(),
+        required=False,
+        empty_label=_("Choose a brand"),
+    )
 
 
 class AnswerForm(forms.Form):
     answer = forms.CharField(
-        label=_("Your answer to the reviewer"), required=False,
+        label=_("Your answer to the reviewer"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Upload the corrected documents first, then explain what you changed."),
     )
 
 
 class SellerCommentForm(forms.Form):
-    body = forms.CharField(label=_("Message to the reviewer"),
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    body = forms.CharField(
+        label=_("Message to the reviewer"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 # --------------------------------------------------------------------------- reviewer workbench
@@ -151,20 +205,35 @@ class SellerCommentForm(forms.Form):
 
 class QueueFilterForm(forms.Form):
     queue = forms.ChoiceField(
-        label=_("Queue"), required=False,
-        choices=[("open", _("Open (waiting for the platform)")), ("mine", _("Mine")),
-                 ("unassigned", _("Unassigned")), ("all", _("All cases"))],
+        label=_("Queue"),
+        required=False,
+        choices=[
+            ("open", _("Open (waiting for the platform)")),
+            ("mine", _("Mine")),
+            ("unassigned", _("Unassigned")),
+            ("all", _("All cases")),
+        ],
     )
-    state = forms.ChoiceField(label=_("State"), required=False,
-                              choices=[("", _("Any state")), *CaseState.choices])
-    kind = forms.ChoiceField(label=_("Kind"), required=False,
-                             choices=[("", _("Any kind")), *CaseKind.choices])
-    risk_tier = forms.ChoiceField(label=_("Risk tier"), required=False,
-                                  choices=[("", _("Any risk")), *RiskTier.choices])
-    q = forms.CharField(label=_("Search"), required=False, max_length=100,
-                        widget=forms.TextInput(attrs={
-                            "type": "search",
-                            "placeholder": _("Merchant name, registration number or case #")}))
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("Any state")), *CaseState.choices]
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("Any kind")), *CaseKind.choices]
+    )
+    risk_tier = forms.ChoiceField(
+        label=_("Risk tier"), required=False, choices=[("", _("Any risk")), *RiskTier.choices]
+    )
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("Merchant name, registration number or case #"),
+            }
+        ),
+    )
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():
@@ -191,8 +260,9 @@ class CaseActionForm(forms.Form):
 
 
 class RationaleForm(CaseActionForm):
-    rationale = forms.CharField(label=_("Rationale"), required=False,
-                                widget=forms.Textarea(attrs={"rows": 3}))
+    rationale = forms.CharField(
+        label=_("Rationale"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ReopenForm(RationaleForm):
@@ -210,43 +280,55 @@ class EscalateForm(RationaleForm):
 class ApproveForm(RationaleForm):
     field_order = ["reason_codes", "rationale"]
     reason_codes = forms.MultipleChoiceField(
-        label=_("Approval notes"), required=False, widget=forms.CheckboxSelectMultiple)
+        label=_("Approval notes"), required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason_codes"].choices = reason_choices(  # type: ignore[attr-defined]
-            self.reasons, ReasonKind.APPROVAL)
+            self.reasons, ReasonKind.APPROVAL
+        )
 
 
 class RejectForm(RationaleForm):
     service_required = ("reason_codes", "rationale")
     field_order = ["reason_codes", "rationale"]
     reason_codes = forms.MultipleChoiceField(
-        label=_("Rejection reasons"), required=False, widget=forms.CheckboxSelectMultiple,
-        help_text=_("The seller sees these reasons. Any final reason makes the rejection final."))
+        label=_("Rejection reasons"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The seller sees these reasons. Any final reason makes the rejection final."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason_codes"].choices = reason_choices(  # type: ignore[attr-defined]
-            self.reasons, ReasonKind.REJECTION)
+            self.reasons, ReasonKind.REJECTION
+        )
         self.fields["rationale"].help_text = _("Internal: kept in the case file.")
 
 
 class CommentForm(CaseActionForm):
     service_required = ("body",)
-    body = forms.CharField(label=_("Comment"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    body = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     visibility = forms.ChoiceField(
-        label=_("Who sees it"), widget=forms.RadioSelect, initial=CommentVisibility.INTERNAL,
-        choices=[(CommentVisibility.INTERNAL, _("Internal note (staff only)")),
-                 (CommentVisibility.SELLER, _("Visible to the seller"))],
+        label=_("Who sees it"),
+        widget=forms.RadioSelect,
+        initial=CommentVisibility.INTERNAL,
+        choices=[
+            (CommentVisibility.INTERNAL, _("Internal note (staff only)")),
+            (CommentVisibility.SELLER, _("Visible to the seller")),
+        ],
     )
 
 
 class DocumentDecisionForm(CaseActionForm):
     document = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(
-        label=_("Decision"), widget=forms.RadioSelect,
+        label=_("Decision"),
+        widget=forms.RadioSelect,
         choices=[("accept", _("Accept")), ("reject", _("Reject"))],
     )
     reason_code = forms.ChoiceField(label=_("Reason (for a rejection)"), required=False)
@@ -255,7 +337,8 @@ class DocumentDecisionForm(CaseActionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason_code"].choices = [  # type: ignore[attr-defined]
-            ("", "—"), *reason_choices(self.reasons, ReasonKind.REJECTION, ReasonKind.INFORMATION)
+            ("", "—"),
+            *reason_choices(self.reasons, ReasonKind.REJECTION, ReasonKind.INFORMATION),
         ]
 
 
@@ -265,42 +348,59 @@ class RequestInfoForm(CaseActionForm):
 
     service_required = ("message",)
     message = forms.CharField(
-        label=_("Message to the seller"), required=False,
+        label=_("Message to the seller"),
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     deadline = forms.DateField(
-        label=_("Answer by"), required=False,
+        label=_("Answer by"),
+        required=False,
         widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
         help_text=_("Without an answer by then, the case expires."),
     )
     requirements = forms.MultipleChoiceField(
-        label=_("Missing items to ask for"), required=False, widget=forms.CheckboxSelectMultiple)
+        label=_("Missing items to ask for"), required=False, widget=forms.CheckboxSelectMultiple
+    )
     other = forms.CharField(label=_("Anything else to fix"), required=False, max_length=1000)
 
     def __init__(
-        self, *args: Any, documents: Sequence[QualificationDocument] = (),
-        requirement_items: Sequence[tuple[str, str]] = (), **kwargs: Any,
+        self,
+        *args: Any,
+        documents: Sequence[QualificationDocument] = (),
+        requirement_items: Sequence[tuple[str, str]] = (),
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["deadline"].initial = (
-            timezone.localdate() + timedelta(days=settings.KYC_RFI_DEFAULT_DAYS))
+        self.fields["deadline"].initial = timezone.localdate() + timedelta(
+            days=settings.KYC_RFI_DEFAULT_DAYS
+        )
         self.fields["requirements"].choices = list(  # type: ignore[attr-defined]
-            requirement_items)
+            requirement_items
+        )
         self.documents = list(documents)
-        choices = [("", "—"), *reason_choices(self.reasons, ReasonKind.INFORMATION,
-                                                ReasonKind.REJECTION)]
+        choices = [
+            ("", "—"),
+            *reason_choices(self.reasons, ReasonKind.INFORMATION, ReasonKind.REJECTION),
+        ]
         for doc in self.documents:
-            self.fields[f"doc_{doc.pk}"] = forms.BooleanField(
-                label=_("Include"), required=False)
+            self.fields[f"doc_{doc.pk}"] = forms.BooleanField(label=_("Include"), required=False)
             self.fields[f"doc_{doc.pk}_reason"] = forms.ChoiceField(
-                label=_("Reason"), required=False, choices=choices)
+                label=_("Reason"), required=False, choices=choices
+            )
             self.fields[f"doc_{doc.pk}_note"] = forms.CharField(
-                label=_("Note"), required=False, max_length=1000)
+                label=_("Note"), required=False, max_length=1000
+            )
 
     def document_rows(self) -> list[dict[str, Any]]:
-        return [{"document": doc, "include": self[f"doc_{doc.pk}"],
-                 "reason": self[f"doc_{doc.pk}_reason"], "note": self[f"doc_{doc.pk}_note"]}
-                for doc in self.documents]
+        return [
+            {
+                "document": doc,
+                "include": self[f"doc_{doc.pk}"],
+                "reason": self[f"doc_{doc.pk}_reason"],
+                "note": self[f"doc_{doc.pk}_note"],
+            }
+            for doc in self.documents
+        ]
 
     def clean_deadline(self) -> datetime | None:
         day: date | None = self.cleaned_data.get("deadline")
@@ -313,9 +413,13 @@ class RequestInfoForm(CaseActionForm):
         items: list[dict[str, Any]] = []
         for doc in self.documents:
             if self.cleaned_data.get(f"doc_{doc.pk}"):
-                items.append({"document_id": doc.pk,
-                              "reason_code": self.cleaned_data.get(f"doc_{doc.pk}_reason", ""),
-                              "note": self.cleaned_data.get(f"doc_{doc.pk}_note", "")})
+                items.append(
+                    {
+                        "document_id": doc.pk,
+                        "reason_code": self.cleaned_data.get(f"doc_{doc.pk}_reason", ""),
+                        "note": self.cleaned_data.get(f"doc_{doc.pk}_note", ""),
+                    }
+                )
         for code in self.cleaned_data.get("requirements") or []:
             items.append({"requirement_code": code})
         if self.cleaned_data.get("other"):

@@ -8,10 +8,16 @@ urlpatterns = [
     # Seller portal (the rest is in merchants/urls.py, mounted at /seller/).
     path("seller/merchants/new/", seller.merchant_create, name="merchant_create"),
     path("seller/merchants/<int:merchant_id>/", seller.merchant_detail, name="merchant_detail"),
-    path("seller/merchants/<int:merchant_id>/apply/", seller.capability_apply,
-         name="capability_apply"),
-    path("seller/merchants/<int:merchant_id>/documents/upload/", seller.document_upload,
-         name="document_upload"),
+    path(
+        "seller/merchants/<int:merchant_id>/apply/",
+        seller.capability_apply,
+        name="capability_apply",
+    ),
+    path(
+        "seller/merchants/<int:merchant_id>/documents/upload/",
+        seller.document_upload,
+        name="document_upload",
+    ),
     path("seller/cases/<int:case_id>/", seller.case_detail, name="seller_case"),
     path("seller/cases/<int:case_id>/submit/", seller.case_submit, name="seller_submit"),
     path("seller/cases/<int:case_id>/resubmit/", seller.case_resubmit, name="seller_resubmit"),
@@ -21,8 +27,12 @@ urlpatterns = [
     path("review/", review.queue, name="queue"),
     path("review/cases/<int:case_id>/", review.case_detail, name="case_detail"),
     *[
-        path(f"review/cases/<int:case_id>/{action}/", review.case_action, {"action": action},
-             name=f"case_{action.replace('-', '_')}")
+        path(
+            f"review/cases/<int:case_id>/{action}/",
+            review.case_action,
+            {"action": action},
+            name=f"case_{action.replace('-', '_')}",
+        )
         for action in review.ACTIONS
     ],
 ]

@@ -50,8 +50,12 @@ def document_file(request: HttpRequest, document_id: int) -> HttpResponseBase:
     except ValueError:
         return HttpResponseBadRequest(_("The case given is not a case of this document."))
     download = request.GET.get("download") == "1"
-    document_record_view(actor=request.user, document=document, case_id=case_id,
-                         disposition="downloaded" if download else "viewed")
+    document_record_view(
+        actor=request.user,
+        document=document,
+        case_id=case_id,
+        disposition="downloaded" if download else "viewed",
+    )
     response = FileResponse(document.file.open("rb"), content_type=document.content_type)
     # Never the uploader's filename: it is hostile input and may not even be ASCII.
     filename = f"document-{document.pk}.{EXTENSIONS.get(document.content_type, 'bin')}"

@@ -74,8 +74,9 @@ class MerchantForm(forms.ModelForm):
             "operating_address": forms.Textarea(attrs={"rows": 2}),
         }
         help_texts = {
-            "local_name": _("The name in its local script, e.g. the Chinese name on the "
-                            "business license."),
+            "local_name": _(
+                "The name in its local script, e.g. the Chinese name on the business license."
+            ),
             "registration_number": _("For China, the 18-character unified social credit code."),
             "operating_address": _("Leave empty when it is the registered address."),
         }
@@ -96,8 +97,9 @@ class PersonForm(forms.ModelForm):
         widgets = {
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "pep_details": forms.Textarea(attrs={"rows": 2}),
-            "ownership_percent": forms.NumberInput(attrs={"step": "0.01", "min": "0",
-                                                          "max": "100"}),
+            "ownership_percent": forms.NumberInput(
+                attrs={"step": "0.01", "min": "0", "max": "100"}
+            ),
         }
         help_texts = {
             "is_pep": _("A senior public official, their family member or close associate."),

@@ -105,7 +105,9 @@ def seller_register(
     group, _created = Group.objects.get_or_create(name=Role.SELLER)
     user.groups.add(group)
     audit_record(
-        action="seller.registered", actor=user, obj=user,
+        action="seller.registered",
+        actor=user,
+        obj=user,
         after={"username": username, "email": email, "preferred_language": preferred_language},
     )
     return user

@@ -43,8 +43,13 @@ def merchant_list(request: HttpRequest) -> HttpResponse:
         # The newest case is the one the seller is working on (or the last decision).
         cases = sorted(merchant.cases.all(), key=lambda c: (c.created_at, c.pk), reverse=True)
         capabilities = [(c, capability_label(c)) for c in merchant.capabilities.all()]
-        rows.append({"merchant": merchant, "case": cases[0] if cases else None,
-                     "capabilities": capabilities})
+        rows.append(
+            {
+                "merchant": merchant,
+                "case": cases[0] if cases else None,
+                "capabilities": capabilities,
+            }
+        )
     return render(request, "merchants/merchant_list.html", {"page": page, "rows": rows})
 
 
@@ -56,16 +61,16 @@ def merchant_edit(request: HttpRequest, merchant_id: int) -> HttpResponseBase:
     form = MerchantForm(request.POST or None, instance=copy(merchant))
     if request.method == "POST" and form.is_valid():
         try:
-            services.merchant_update(actor=request.user, merchant=merchant,
-                                     data=form.cleaned_data)
+            services.merchant_update(actor=request.user, merchant=merchant, data=form.cleaned_data)
         except InvalidInput as exc:
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("The profile was saved."))
             return _overview(merchant)
     status = 400 if form.errors else 200
-    return render(request, "merchants/merchant_form.html",
-                  {"form": form, "merchant": merchant}, status=status)
+    return render(
+        request, "merchants/merchant_form.html", {"form": form, "merchant": merchant}, status=status
+    )
 
 
 def _person(request: HttpRequest, merchant_id: int, person_id: int) -> tuple[Merchant, Person]:
@@ -77,22 +82,32 @@ def _person(request: HttpRequest, merchant_id: int, person_id: int) -> tuple[Mer
 @require_http_methods(["GET", "POST"])
 def person_add(request: HttpRequest, merchant_id: int) -> HttpResponseBase:
     merchant = selectors.merchant_get(actor=request.user, merchant_id=merchant_id)
-    initial = {"is_legal_representative": request.GET.get("role") == "legal_representative",
-               "is_beneficial_owner": request.GET.get("role") == "beneficial_owner"}
+    initial = {
+        "is_legal_representative": request.GET.get("role") == "legal_representative",
+        "is_beneficial_owner": request.GET.get("role") == "beneficial_owner",
+    }
     form = PersonForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            person = services.person_add(actor=request.user, merchant=merchant,
-                                         data=form.service_data())
+            person = services.person_add(
+                actor=request.user, merchant=merchant, data=form.service_data()
+            )
         except InvalidInput as exc:
             apply_domain_error(form, exc)
         else:
             messages.success(request, _("%(name)s was added.") % {"name": person.full_name})
             return _overview(merchant)
-    return render(request, "merchants/person_form.html",
-                  {"form": form, "merchant": merchant, "person": None,
-                   "threshold": settings.KYC_OWNERSHIP_DECLARATION_THRESHOLD},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "merchants/person_form.html",
+        {
+            "form": form,
+            "merchant": merchant,
+            "person": None,
+            "threshold": settings.KYC_OWNERSHIP_DECLARATION_THRESHOLD,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @seller_required
@@ -108,10 +123,17 @@ def person_edit(request: HttpRequest, merchant_id: int, person_id: int) -> HttpR
         else:
             messages.success(request, _("%(name)s was saved.") % {"name": person.full_name})
             return _overview(merchant)
-    return render(request, "merchants/person_form.html",
-                  {"form": form, "merchant": merchant, "person": person,
-                   "threshold": settings.KYC_OWNERSHIP_DECLARATION_THRESHOLD},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "merchants/person_form.html",
+        {
+            "form": form,
+            "merchant": merchant,
+            "person": person,
+            "threshold": settings.KYC_OWNERSHIP_DECLARATION_THRESHOLD,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @seller_required
@@ -122,8 +144,9 @@ def person_remove(request: HttpRequest, merchant_id: int, person_id: int) -> Htt
         services.person_remove(actor=request.user, person=person)
         messages.success(request, _("%(name)s was removed.") % {"name": person.full_name})
         return _overview(merchant)
-    return render(request, "merchants/person_confirm_remove.html",
-                  {"merchant": merchant, "person": person})
+    return render(
+        request, "merchants/person_confirm_remove.html", {"merchant": merchant, "person": person}
+    )
 
 
 @require_http_methods(["GET", "POST"])

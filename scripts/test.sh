@@ -7,7 +7,7 @@
 #   else     PostgreSQL and Redis are used when they answer; what is missing is named, the rest
 #            runs on SQLite with in-process tasks, and pytest -rfEs lists every skipped test.
 #
-# Steps: ruff, makemigrations --check, check --deploy on production settings, the unit tests
+# Steps: ruff (lint and format), mypy, makemigrations --check, check --deploy on production settings, the unit tests
 # in parallel (pytest-xdist), then the integration and browser tests in one serial run.
 # Every step runs even if an earlier one failed; the exit code is non-zero if any failed.
 set -uo pipefail
@@ -145,6 +145,8 @@ deploy_check() {
 
 TOTAL_START=$SECONDS
 run_step "ruff check" .venv/bin/ruff check .
+run_step "ruff format --check" .venv/bin/ruff format --check .
+run_step "mypy" .venv/bin/mypy .
 run_step "makemigrations --check" \
     env DJANGO_SETTINGS_MODULE=config.settings.test "$PY" manage.py makemigrations --check --dry-run
 run_step "check --deploy (production settings)" deploy_check

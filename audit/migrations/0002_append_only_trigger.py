@@ -1,7 +1,7 @@
 """On PostgreSQL the database itself refuses UPDATE and DELETE on audit events.
 
 Row-level triggers do not fire on TRUNCATE, which test databases use to reset between
-tests; production operators must not grant TRUNCATE on this table (docs/operations.md).
+tests; production operators must not grant TRUNCATE on this table (docs/deployment.md).
 """
 
 from django.db import migrations

@@ -43,16 +43,18 @@ def _deadline(value: str | None) -> datetime | date | None:
 class RequirementsPresenter:
     """Shapes requirements objects for templates; loads the document type names once."""
 
-    def __init__(self, merchant_id: int, capabilities: Iterable[Capability], *,
-                 is_draft: bool = False) -> None:
+    def __init__(
+        self, merchant_id: int, capabilities: Iterable[Capability], *, is_draft: bool = False
+    ) -> None:
         self.merchant_id = merchant_id
         # In a draft nobody reviews yet: "under review" would mislead the seller.
         self.is_draft = is_draft
         self.capabilities = {c.pk: c for c in capabilities}
         self.type_names = {dt.code: dt.name for dt in document_type_list()}
 
-    def upload_url(self, capability: Capability | None, item: dict[str, Any],
-                   document_id: int | None = None) -> str:
+    def upload_url(
+        self, capability: Capability | None, item: dict[str, Any], document_id: int | None = None
+    ) -> str:
         params: dict[str, Any] = {}
         if item.get("document_types"):
             params["document_type"] = item["document_types"][0]
@@ -67,16 +69,17 @@ class RequirementsPresenter:
         url = reverse("cases:document_upload", kwargs={"merchant_id": self.merchant_id})
         return f"{url}?{urlencode(params)}" if params else url
 
-    def _item(self, capability: Capability | None, item: dict[str, Any],
-              errors: list[dict[str, Any]]) -> dict[str, Any]:
+    def _item(
+        self, capability: Capability | None, item: dict[str, Any], errors: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         reasons = [e for e in errors if e["requirement"] == item["code"]]
         return {
             **item,
             "type_names": [self.type_names.get(code, code) for code in item["document_types"]],
             "reasons": reasons,
-            "upload_url": self.upload_url(
-                capability, item, item.get("document_id")
-            ) if item["document_types"] else "",
+            "upload_url": self.upload_url(capability, item, item.get("document_id"))
+            if item["document_types"]
+            else "",
             "expires_on_date": parse_date(item["expires_on"]) if item.get("expires_on") else None,
         }
 
@@ -96,7 +99,8 @@ class RequirementsPresenter:
             "code": requirements["capability"],
             "label": capability_label(capability) if capability else requirements["label"],
             "status": status,
-            "status_label": CapabilityStatus(status).label if status in CapabilityStatus.values
+            "status_label": CapabilityStatus(status).label
+            if status in CapabilityStatus.values
             else status,
             "currently_due": due,
             "past_due": past_due,

@@ -175,12 +175,21 @@ class CasePage:
             kwargs["auto_id"] = f"id_doc{raw if raw.isdigit() else 'x'}_%s"
             return DocumentDecisionForm(**kwargs)
         if action == "request-info":
-            return RequestInfoForm(prefix="rfi", documents=self.current_documents,
-                                   requirement_items=self.requirement_items, **kwargs)
+            return RequestInfoForm(
+                prefix="rfi",
+                documents=self.current_documents,
+                requirement_items=self.requirement_items,
+                **kwargs,
+            )
         form_classes: dict[str, type[CaseActionForm]] = {
-            "claim": CaseActionForm, "release": CaseActionForm, "escalate": EscalateForm,
-            "approve": ApproveForm, "second-approve": RationaleForm, "reject": RejectForm,
-            "reopen": ReopenForm, "comment": CommentForm,
+            "claim": CaseActionForm,
+            "release": CaseActionForm,
+            "escalate": EscalateForm,
+            "approve": ApproveForm,
+            "second-approve": RationaleForm,
+            "reject": RejectForm,
+            "reopen": ReopenForm,
+            "comment": CommentForm,
         }
         return form_classes[action](prefix=action, **kwargs)
 
@@ -192,7 +201,8 @@ class CasePage:
                 continue
             forms[doc.pk] = DocumentDecisionForm(
                 initial={"seen_state": self.case.state, "document": doc.pk},
-                reasons=self.reasons, auto_id=f"id_doc{doc.pk}_%s",
+                reasons=self.reasons,
+                auto_id=f"id_doc{doc.pk}_%s",
             )
         return forms
 
@@ -206,8 +216,9 @@ class CasePage:
             event.label = EVENT_LABELS.get(event.action, event.action)  # type: ignore[attr-defined]
         return events
 
-    def render(self, *, status: int = 200, bound: tuple[str, CaseActionForm] | None = None
-               ) -> HttpResponse:
+    def render(
+        self, *, status: int = 200, bound: tuple[str, CaseActionForm] | None = None
+    ) -> HttpResponse:
         case = self.case
         actions = available_actions(self.user, case)
         forms = {name: self.form(name) for name in actions if name != "decide-document"}
@@ -225,8 +236,11 @@ class CasePage:
         submitted = next((e for e in reversed(events) if e.action == "case.submitted"), None)
         presented = self.presenter.present_all(self.raw_requirements)
         labels = self.presenter.item_labels(self.raw_requirements)
-        rfis = list(case.information_requests.select_related("requested_by")
-                    .prefetch_related("items__reason_code", "items__document__document_type"))
+        rfis = list(
+            case.information_requests.select_related("requested_by").prefetch_related(
+                "items__reason_code", "items__document__document_type"
+            )
+        )
         for rfi in rfis:
             rfi.labelled_items = label_rfi_items(rfi, labels)  # type: ignore[attr-defined]
         context = {
@@ -244,8 +258,11 @@ class CasePage:
             # Template lookups cannot contain "-": request-info → forms.request_info.
             "forms": {name.replace("-", "_"): form for name, form in forms.items()},
             "actions": actions,
-            "other_cases": list(selectors.case_list(actor=self.user)
-                                .filter(merchant_id=case.merchant_id).exclude(pk=case.pk)),
+            "other_cases": list(
+                selectors.case_list(actor=self.user)
+                .filter(merchant_id=case.merchant_id)
+                .exclude(pk=case.pk)
+            ),
             "now": timezone.now(),
         }
         return render(self.request, "cases/review/case_detail.html", context, status=status)
@@ -286,60 +303,92 @@ class Action:
 def _document_decide(user: Any, case: ReviewCase, form: Any) -> object:
     data = form.cleaned_data
     return services.document_decide(
-        actor=user, case_id=case.pk, document_id=data["document"], decision=data["decision"],
-        reason_code=data["reason_code"], note=data["note"],
+        actor=user,
+        case_id=case.pk,
+        document_id=data["document"],
+        decision=data["decision"],
+        reason_code=data["reason_code"],
+        note=data["note"],
     )
 
 
 ACTIONS: dict[str, Action] = {
     "claim": Action(
         lambda u, c, f: services.case_claim(actor=u, case_id=c.pk),
-        gettext_lazy("You hold this case now.")),
+        gettext_lazy("You hold this case now."),
+    ),
     "release": Action(
         lambda u, c, f: services.case_release(actor=u, case_id=c.pk),
-        gettext_lazy("The case is back in the queue.")),
+        gettext_lazy("The case is back in the queue."),
+    ),
     "request-info": Action(
         lambda u, c, f: services.case_request_info(
-            actor=u, case_id=c.pk, message=f.cleaned_data["message"], items=f.items(),
-            deadline=f.cleaned_data["deadline"]),
-        gettext_lazy("The request for information was sent to the seller.")),
+            actor=u,
+            case_id=c.pk,
+            message=f.cleaned_data["message"],
+            items=f.items(),
+            deadline=f.cleaned_data["deadline"],
+        ),
+        gettext_lazy("The request for information was sent to the seller."),
+    ),
     "escalate": Action(
         lambda u, c, f: services.case_escalate(
-            actor=u, case_id=c.pk, rationale=f.cleaned_data["rationale"]),
-        gettext_lazy("The case was escalated to EDD.")),
+            actor=u, case_id=c.pk, rationale=f.cleaned_data["rationale"]
+        ),
+        gettext_lazy("The case was escalated to EDD."),
+    ),
     "approve": Action(
         lambda u, c, f: services.case_approve(
-            actor=u, case_id=c.pk, reason_codes=f.cleaned_data["reason_codes"],
-            rationale=f.cleaned_data["rationale"]),
-        gettext_lazy("Your approval was recorded.")),
+            actor=u,
+            case_id=c.pk,
+            reason_codes=f.cleaned_data["reason_codes"],
+            rationale=f.cleaned_data["rationale"],
+        ),
+        gettext_lazy("Your approval was recorded."),
+    ),
     "second-approve": Action(
         lambda u, c, f: services.case_second_approve(
-            actor=u, case_id=c.pk, rationale=f.cleaned_data["rationale"]),
-        gettext_lazy("Second approval given: the case is approved.")),
+            actor=u, case_id=c.pk, rationale=f.cleaned_data["rationale"]
+        ),
+        gettext_lazy("Second approval given: the case is approved."),
+    ),
     "reject": Action(
         lambda u, c, f: services.case_reject(
-            actor=u, case_id=c.pk, reason_codes=f.cleaned_data["reason_codes"],
-            rationale=f.cleaned_data["rationale"]),
-        gettext_lazy("The case was rejected.")),
+            actor=u,
+            case_id=c.pk,
+            reason_codes=f.cleaned_data["reason_codes"],
+            rationale=f.cleaned_data["rationale"],
+        ),
+        gettext_lazy("The case was rejected."),
+    ),
     "reopen": Action(
         lambda u, c, f: services.case_reopen(
-            actor=u, case_id=c.pk, rationale=f.cleaned_data["rationale"]),
-        gettext_lazy("The case was reopened.")),
+            actor=u, case_id=c.pk, rationale=f.cleaned_data["rationale"]
+        ),
+        gettext_lazy("The case was reopened."),
+    ),
     "comment": Action(
         lambda u, c, f: services.comment_add(
-            actor=u, case_id=c.pk, body=f.cleaned_data["body"],
-            visibility=f.cleaned_data["visibility"]),
-        gettext_lazy("The comment was added.")),
+            actor=u,
+            case_id=c.pk,
+            body=f.cleaned_data["body"],
+            visibility=f.cleaned_data["visibility"],
+        ),
+        gettext_lazy("The comment was added."),
+    ),
     "decide-document": Action(
-        _document_decide, gettext_lazy("The document decision was recorded.")),
+        _document_decide, gettext_lazy("The document decision was recorded.")
+    ),
 }
 
 
 def conflict_message(case: ReviewCase) -> str:
     state = case.get_state_display()
-    if case.assignee_id and case.is_open:
+    if case.assignee is not None and case.is_open:
         state = _("%(state)s, held by %(user)s") % {
-            "state": state, "user": case.assignee.get_username()}  # type: ignore[union-attr]
+            "state": state,
+            "user": case.assignee.get_username(),
+        }
     return _(
         "This case was changed by someone else: it is now %(state)s. Reload to see the latest."
     ) % {"state": state}
@@ -347,8 +396,9 @@ def conflict_message(case: ReviewCase) -> str:
 
 def _invalid_message(exc: InvalidInput) -> str:
     if exc.code == "requirements_due":
-        return _("Not possible yet: some requirements are still due. They are listed under "
-                 "Requirements.")
+        return _(
+            "Not possible yet: some requirements are still due. They are listed under Requirements."
+        )
     return service_text(exc.message)
 
 

@@ -49,8 +49,12 @@ def _current_case(cases: list[ReviewCase]) -> ReviewCase | None:
 
 
 def render_merchant_page(
-    request: HttpRequest, merchant: Merchant, *, status: int = 200,
-    blocking: list[dict[str, Any]] | None = None, answer_form: AnswerForm | None = None,
+    request: HttpRequest,
+    merchant: Merchant,
+    *,
+    status: int = 200,
+    blocking: list[dict[str, Any]] | None = None,
+    answer_form: AnswerForm | None = None,
     comment_form: SellerCommentForm | None = None,
 ) -> HttpResponse:
     """The merchant overview. `blocking` is the list a refused submit returned."""
@@ -58,29 +62,33 @@ def render_merchant_page(
     people = list(merchant_selectors.person_list(merchant=merchant))
     capabilities = list(merchant_selectors.capability_list(merchant=merchant))
     cases = list(
-        case_selectors.case_list(actor=actor).filter(merchant=merchant)
+        case_selectors.case_list(actor=actor)
+        .filter(merchant=merchant)
         .prefetch_related("decision_reason_codes", "capabilities")
         .order_by("-created_at", "-id")
     )
     case = _current_case(cases)
     rejection_reasons = case_services.rejection_reasons_for(merchant)
     requirements = merchant_requirements(
-        merchant, capabilities=capabilities, rejection_reasons=rejection_reasons,
-        rfi_deadline=case.rfi_deadline if case and case.state == CaseState.INFO_REQUESTED
-        else None,
+        merchant,
+        capabilities=capabilities,
+        rejection_reasons=rejection_reasons,
+        rfi_deadline=case.rfi_deadline if case and case.state == CaseState.INFO_REQUESTED else None,
     )
-    presenter = RequirementsPresenter(merchant.pk, capabilities,
-                                      is_draft=bool(case and case.state == CaseState.DRAFT))
+    presenter = RequirementsPresenter(
+        merchant.pk, capabilities, is_draft=bool(case and case.state == CaseState.DRAFT)
+    )
     presented = presenter.present_all(requirements)
     case_capability_ids = {c.pk for c in case.capabilities.all()} if case else set()
     case_due = [
         {"label": r["label"], "items": r["currently_due"]}
-        for r in presented if r["capability"] and r["capability"].pk in case_capability_ids
-        and r["currently_due"]
+        for r in presented
+        if r["capability"] and r["capability"].pk in case_capability_ids and r["currently_due"]
     ]
     documents = list(
         kyc_selectors.document_list(actor=actor, merchant_id=merchant.pk)
-        .exclude(status=DocumentStatus.SUPERSEDED).prefetch_related("check_results")
+        .exclude(status=DocumentStatus.SUPERSEDED)
+        .prefetch_related("check_results")
     )
     for doc in documents:
         doc.rejection_reason = rejection_reasons.get(doc.pk, "")  # type: ignore[attr-defined]
@@ -92,7 +100,8 @@ def render_merchant_page(
     if case is not None:
         rfi = (
             case.information_requests.filter(answered_at__isnull=True)
-            .prefetch_related("items__reason_code", "items__document__document_type").first()
+            .prefetch_related("items__reason_code", "items__document__document_type")
+            .first()
         )
         rfi_items = label_rfi_items(rfi, labels) if rfi else []
         comments = list(case_selectors.comments_visible_to(actor=actor, case=case))
@@ -123,23 +132,32 @@ def render_merchant_page(
 @seller_required
 @require_http_methods(["GET", "POST"])
 def merchant_create(request: HttpRequest) -> HttpResponseBase:
-    initial = {"preferred_language": request.user.preferred_language,  # type: ignore[union-attr]
-               "contact_email": request.user.email}  # type: ignore[union-attr]
+    user: Any = request.user  # a signed-in seller (the decorator guarantees it)
+    initial = {"preferred_language": user.preferred_language, "contact_email": user.email}
     form = MerchantForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            merchant, _case = case_services.onboarding_start(actor=request.user,
-                                                             data=form.cleaned_data)
+            merchant, _case = case_services.onboarding_start(
+                actor=request.user, data=form.cleaned_data
+            )
         except InvalidInput as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _(
-                "%(name)s was created. Next: declare the people and upload the documents "
-                "listed under Requirements."
-            ) % {"name": merchant.legal_name})
+            messages.success(
+                request,
+                _(
+                    "%(name)s was created. Next: declare the people and upload the documents "
+                    "listed under Requirements."
+                )
+                % {"name": merchant.legal_name},
+            )
             return redirect(_merchant_url(merchant.pk))
-    return render(request, "merchants/merchant_form.html", {"form": form, "merchant": None},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "merchants/merchant_form.html",
+        {"form": form, "merchant": None},
+        status=400 if form.errors else 200,
+    )
 
 
 @seller_required
@@ -157,19 +175,27 @@ def capability_apply(request: HttpRequest, merchant_id: int) -> HttpResponseBase
         data = form.cleaned_data
         try:
             capability, _case = case_services.capability_apply(
-                actor=request.user, merchant=merchant, kind=data["kind"],
+                actor=request.user,
+                merchant=merchant,
+                kind=data["kind"],
                 category=data["category"] if data["kind"] == "category" else None,
                 brand=data["brand"] if data["kind"] == "brand" else None,
             )
         except InvalidInput as exc:
             apply_domain_error(form, exc)
         else:
-            messages.success(request, _(
-                "You applied for “%(capability)s”. Upload the documents it needs, then submit."
-            ) % {"capability": capability.label})
+            messages.success(
+                request,
+                _("You applied for “%(capability)s”. Upload the documents it needs, then submit.")
+                % {"capability": capability.label},
+            )
             return redirect(_merchant_url(merchant.pk, "requirements"))
-    return render(request, "cases/seller/capability_apply.html",
-                  {"form": form, "merchant": merchant}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "cases/seller/capability_apply.html",
+        {"form": form, "merchant": merchant},
+        status=400 if form.errors else 200,
+    )
 
 
 def _upload_error_message(exc: DomainError) -> str:
@@ -179,10 +205,14 @@ def _upload_error_message(exc: DomainError) -> str:
     if exc.code == "unsupported_file_type":
         sniffed = exc.details.get("sniffed_type", "unknown")
         if sniffed == "unknown":
-            return _("This file is not a recognised document, whatever its name says. "
-                     "Upload a PDF, JPEG or PNG file.")
-        return _("This file is really of type %(type)s, whatever its name says. "
-                 "Upload a PDF, JPEG or PNG file.") % {"type": sniffed}
+            return _(
+                "This file is not a recognised document, whatever its name says. "
+                "Upload a PDF, JPEG or PNG file."
+            )
+        return _(
+            "This file is really of type %(type)s, whatever its name says. "
+            "Upload a PDF, JPEG or PNG file."
+        ) % {"type": sniffed}
     if exc.code == "file_too_large":
         return _("The file is too large. Reduce the scan resolution or split the document.")
     return service_text(exc.message)
@@ -205,8 +235,12 @@ def _upload_initial(request: HttpRequest, merchant: Merchant) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def document_upload(request: HttpRequest, merchant_id: int) -> HttpResponseBase:
     merchant = merchant_selectors.merchant_get(actor=request.user, merchant_id=merchant_id)
-    form = DocumentUploadForm(request.POST or None, request.FILES or None, merchant=merchant,
-                              initial=_upload_initial(request, merchant))
+    form = DocumentUploadForm(
+        request.POST or None,
+        request.FILES or None,
+        merchant=merchant,
+        initial=_upload_initial(request, merchant),
+    )
     status = 200
     if request.method == "POST":
         status = 400
@@ -214,10 +248,14 @@ def document_upload(request: HttpRequest, merchant_id: int) -> HttpResponseBase:
             upload = form.cleaned_data["file"]
             try:
                 document = kyc_services.document_upload(
-                    actor=request.user, merchant=merchant,
+                    actor=request.user,
+                    merchant=merchant,
                     document_type=form.cleaned_data["document_type"],
-                    fileobj=upload, filename=upload.name, size=upload.size,
-                    metadata=form.metadata(), supersedes=form.cleaned_data.get("replaces"),
+                    fileobj=upload,
+                    filename=upload.name,
+                    size=upload.size,
+                    metadata=form.metadata(),
+                    supersedes=form.cleaned_data.get("replaces"),
                 )
             except DomainError as exc:
                 if isinstance(exc, NotAllowed):
@@ -225,17 +263,27 @@ def document_upload(request: HttpRequest, merchant_id: int) -> HttpResponseBase:
                 apply_domain_error(form, exc, message=_upload_error_message(exc))
                 status = exc.status
             else:
-                messages.success(request, _(
-                    "%(type)s was uploaded. It is checked automatically, then by a reviewer."
-                ) % {"type": document.document_type.name})
+                messages.success(
+                    request,
+                    _("%(type)s was uploaded. It is checked automatically, then by a reviewer.")
+                    % {"type": document.document_type.name},
+                )
                 return redirect(_merchant_url(merchant.pk, "documents"))
-    return render(request, "cases/seller/document_upload.html",
-                  {"form": form, "merchant": merchant}, status=status)
+    return render(
+        request,
+        "cases/seller/document_upload.html",
+        {"form": form, "merchant": merchant},
+        status=status,
+    )
 
 
 def _seller_case_action(
-    request: HttpRequest, case_id: int, run: Callable[[ReviewCase], object], success: str,
-    *, on_invalid: Callable[[Merchant, InvalidInput], HttpResponse] | None = None,
+    request: HttpRequest,
+    case_id: int,
+    run: Callable[[ReviewCase], object],
+    success: str,
+    *,
+    on_invalid: Callable[[Merchant, InvalidInput], HttpResponse] | None = None,
 ) -> HttpResponseBase:
     case = case_selectors.case_get(actor=request.user, case_id=case_id)
     merchant = case.merchant
@@ -243,10 +291,14 @@ def _seller_case_action(
         run(case)
     except Conflict:
         fresh = case_selectors.case_get(actor=request.user, case_id=case_id)
-        messages.error(request, _(
-            "This case was changed by someone else: it is now %(state)s. Reload to see the "
-            "latest."
-        ) % {"state": fresh.get_state_display()})
+        messages.error(
+            request,
+            _(
+                "This case was changed by someone else: it is now %(state)s. Reload to see the "
+                "latest."
+            )
+            % {"state": fresh.get_state_display()},
+        )
         return render_merchant_page(request, merchant, status=409)
     except NotAllowed as exc:
         messages.error(request, service_text(exc.message))
@@ -260,18 +312,22 @@ def _seller_case_action(
     return redirect(_merchant_url(merchant.pk, "case"))
 
 
-def _refused_for_requirements(request: HttpRequest, **forms: Any) -> Callable[
-        [Merchant, InvalidInput], HttpResponse]:
+def _refused_for_requirements(
+    request: HttpRequest, **forms: Any
+) -> Callable[[Merchant, InvalidInput], HttpResponse]:
     def handle(merchant: Merchant, exc: InvalidInput) -> HttpResponse:
         if exc.code == "requirements_due":
             capabilities = list(merchant_selectors.capability_list(merchant=merchant))
             presenter = RequirementsPresenter(merchant.pk, capabilities)
             blocking = [presenter.present(r) for r in exc.details.get("requirements", [])]
-            messages.error(request, _(
-                "Not submitted: some requirements are still due. They are listed next to "
-                "the button."))
-            return render_merchant_page(request, merchant, status=400, blocking=blocking,
-                                        **forms)
+            messages.error(
+                request,
+                _(
+                    "Not submitted: some requirements are still due. They are listed next to "
+                    "the button."
+                ),
+            )
+            return render_merchant_page(request, merchant, status=400, blocking=blocking, **forms)
         for form in forms.values():
             apply_domain_error(form, exc)
         return render_merchant_page(request, merchant, status=400, **forms)
@@ -283,7 +339,8 @@ def _refused_for_requirements(request: HttpRequest, **forms: Any) -> Callable[
 @require_POST
 def case_submit(request: HttpRequest, case_id: int) -> HttpResponseBase:
     return _seller_case_action(
-        request, case_id,
+        request,
+        case_id,
         lambda case: case_services.case_submit(actor=request.user, case_id=case.pk),
         _("Submitted. A reviewer will look at your application; we will e-mail you."),
         on_invalid=_refused_for_requirements(request),
@@ -296,9 +353,11 @@ def case_resubmit(request: HttpRequest, case_id: int) -> HttpResponseBase:
     form = AnswerForm(request.POST)
     form.is_valid()
     return _seller_case_action(
-        request, case_id,
+        request,
+        case_id,
         lambda case: case_services.case_resubmit(
-            actor=request.user, case_id=case.pk, answer=form.cleaned_data.get("answer", "")),
+            actor=request.user, case_id=case.pk, answer=form.cleaned_data.get("answer", "")
+        ),
         _("Your answer was sent. The case is back with the reviewer."),
         on_invalid=_refused_for_requirements(request, answer_form=form),
     )
@@ -308,7 +367,8 @@ def case_resubmit(request: HttpRequest, case_id: int) -> HttpResponseBase:
 @require_POST
 def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponseBase:
     return _seller_case_action(
-        request, case_id,
+        request,
+        case_id,
         lambda case: case_services.case_withdraw(actor=request.user, case_id=case.pk),
         _("The application was withdrawn."),
     )
@@ -322,10 +382,14 @@ def case_comment(request: HttpRequest, case_id: int) -> HttpResponseBase:
         case = case_selectors.case_get(actor=request.user, case_id=case_id)
         return render_merchant_page(request, case.merchant, status=400, comment_form=form)
     return _seller_case_action(
-        request, case_id,
+        request,
+        case_id,
         lambda case: case_services.comment_add(
-            actor=request.user, case_id=case.pk, body=form.cleaned_data["body"],
-            visibility=CommentVisibility.SELLER),
+            actor=request.user,
+            case_id=case.pk,
+            body=form.cleaned_data["body"],
+            visibility=CommentVisibility.SELLER,
+        ),
         _("Your message was sent to the reviewer."),
         on_invalid=_refused_for_requirements(request, comment_form=form),
     )

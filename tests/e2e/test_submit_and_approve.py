@@ -12,8 +12,13 @@ import pytest
 from tests import services
 from tests.factories import PASSWORD, pdf_bytes
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 pytestmark = [pytest.mark.e2e]
 
@@ -36,8 +41,7 @@ def browser_page(allow_sync_orm_next_to_playwright: None) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=services.CHROMIUM,
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=services.CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.set_default_timeout(10_000)
         page = context.new_page()
@@ -55,8 +59,9 @@ def _log_in(page: Any, base: str, username: str) -> None:
     page.wait_for_load_state()
 
 
-def _upload(page: Any, document_type: str, path: Path, number: str, *,
-            person: str | None = None) -> None:
+def _upload(
+    page: Any, document_type: str, path: Path, number: str, *, person: str | None = None
+) -> None:
     page.click("text=Upload a document >> nth=0")
     page.select_option("#id_document_type", label=document_type)
     page.set_input_files("#id_file", str(path))
@@ -69,8 +74,13 @@ def _upload(page: Any, document_type: str, path: Path, number: str, *,
 
 
 def test_seller_submits_and_reviewer_approves_in_the_browser(
-    live_server: Any, transactional_db: Any, reference: Any, seller: Any, reviewer: Any,
-    browser_page: Any, tmp_path: Path,
+    live_server: Any,
+    transactional_db: Any,
+    reference: Any,
+    seller: Any,
+    reviewer: Any,
+    browser_page: Any,
+    tmp_path: Path,
 ) -> None:
     services.need("chromium")
     from cases.models import CaseState, ReviewCase
@@ -101,8 +111,13 @@ def test_seller_submits_and_reviewer_approves_in_the_browser(
 
     # … uploads what is due, and is told nothing is missing.
     _upload(page, "Entity qualification — Business license", license_pdf, "91330200MA2AB3CD4E")
-    _upload(page, "Entity qualification — Identity document (ID card or passport)", id_pdf,
-            "330203199001011234", person="Chen Jing (Legal representative)")
+    _upload(
+        page,
+        "Entity qualification — Identity document (ID card or passport)",
+        id_pdf,
+        "330203199001011234",
+        person="Chen Jing (Legal representative)",
+    )
     page.click("text=Application >> nth=0")
     assert page.get_by_text("Nothing is missing. You can submit your application.").is_visible()
     page.click("text=Submit for review")

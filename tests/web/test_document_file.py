@@ -31,11 +31,16 @@ def test_viewing_a_document_is_audited_and_served_inert(
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"] == f'inline; filename="document-{document.pk}.pdf"'
     assert response["Content-Security-Policy"] == (
-        "sandbox; default-src 'none'; img-src 'self'; object-src 'self'")
+        "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
+    )
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     event = AuditEvent.objects.filter(action="document.viewed").get()
     assert (event.actor_id, event.object_id, event.case_id, event.merchant_id) == (
-        reviewer.pk, str(document.pk), submitted_case.pk, submitted_case.merchant_id)
+        reviewer.pk,
+        str(document.pk),
+        submitted_case.pk,
+        submitted_case.merchant_id,
+    )
 
 
 def test_download_is_an_attachment_and_audited_as_such(
@@ -54,8 +59,9 @@ def test_an_invalid_case_parameter_is_refused_and_nothing_recorded(
     reviewer_client: Any, submitted_case: ReviewCase, case_param: str
 ) -> None:
     document = _document(submitted_case)
-    response = reviewer_client.get(reverse("kyc:document_file", args=[document.pk]),
-                                   {"case": case_param})
+    response = reviewer_client.get(
+        reverse("kyc:document_file", args=[document.pk]), {"case": case_param}
+    )
     assert response.status_code == 400
     assert not AuditEvent.objects.filter(action="document.viewed").exists()
 
@@ -76,9 +82,11 @@ def test_the_uploaders_filename_never_reaches_the_header(
 
     hostile = 'evil".pdf\r\nSet-Cookie: x=1'
     document = document_upload(
-        actor=draft_case.merchant.memberships.get().user, merchant=draft_case.merchant,
+        actor=draft_case.merchant.memberships.get().user,
+        merchant=draft_case.merchant,
         document_type=DocumentType.objects.get(code="proof_of_address"),
-        fileobj=upload(hostile, pdf_bytes()), filename=hostile,
+        fileobj=upload(hostile, pdf_bytes()),
+        filename=hostile,
     )
     response = seller_client.get(reverse("kyc:document_file", args=[document.pk]))
     assert response["Content-Disposition"] == f'inline; filename="document-{document.pk}.pdf"'

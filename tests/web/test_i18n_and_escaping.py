@@ -36,8 +36,10 @@ def test_html_in_a_merchant_name_is_shown_as_text(
 
 
 def test_comments_are_escaped_too(reviewer_client: Any, claimed_case: ReviewCase) -> None:
-    reviewer_client.post(reverse("cases:case_comment", args=[claimed_case.pk]), {
-        "comment-body": SCRIPT, "comment-visibility": "internal"})
+    reviewer_client.post(
+        reverse("cases:case_comment", args=[claimed_case.pk]),
+        {"comment-body": SCRIPT, "comment-visibility": "internal"},
+    )
     html = reviewer_client.get(reverse("cases:case_detail", args=[claimed_case.pk])).content
     assert SCRIPT.encode() not in html
 

@@ -45,18 +45,23 @@ def test_other_seller_gets_404_for_the_document_file_and_no_view_is_recorded(
 def test_other_seller_gets_404_for_the_case_pages(
     other_seller_client: Any, submitted_case: ReviewCase
 ) -> None:
-    assert other_seller_client.get(
-        reverse("cases:case_detail", args=[submitted_case.pk])).status_code == 404
-    assert other_seller_client.get(
-        reverse("cases:seller_case", args=[submitted_case.pk])).status_code == 404
+    assert (
+        other_seller_client.get(reverse("cases:case_detail", args=[submitted_case.pk])).status_code
+        == 404
+    )
+    assert (
+        other_seller_client.get(reverse("cases:seller_case", args=[submitted_case.pk])).status_code
+        == 404
+    )
 
 
 def test_other_seller_cannot_act_on_the_case(
     other_seller_client: Any, ready_case: ReviewCase
 ) -> None:
     for name in ("seller_submit", "seller_withdraw", "seller_resubmit", "seller_comment"):
-        response = other_seller_client.post(reverse(f"cases:{name}", args=[ready_case.pk]),
-                                            {"body": "hello", "answer": "x"})
+        response = other_seller_client.post(
+            reverse(f"cases:{name}", args=[ready_case.pk]), {"body": "hello", "answer": "x"}
+        )
         assert response.status_code == 404, name
     ready_case.refresh_from_db()
     assert ready_case.state == "draft"
@@ -69,7 +74,8 @@ def test_other_seller_cannot_change_the_merchant(
     merchant = ready_case.merchant
     person = merchant.people.get()
     response = other_seller_client.post(
-        reverse("merchants:person_remove", args=[merchant.pk, person.pk]))
+        reverse("merchants:person_remove", args=[merchant.pk, person.pk])
+    )
     assert response.status_code == 404
     assert merchant.people.filter(pk=person.pk).exists()
 

@@ -42,10 +42,16 @@ def test_login_page_renders_with_the_language_switcher(client: Any) -> None:
 
 
 def test_signup_creates_a_seller_and_signs_in(client: Any) -> None:
-    response = client.post(reverse("signup"), {
-        "username": "newseller", "email": "new@example.com", "preferred_language": "zh-hans",
-        "password1": "a-long-unusual-passphrase", "password2": "a-long-unusual-passphrase",
-    })
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "newseller",
+            "email": "new@example.com",
+            "preferred_language": "zh-hans",
+            "password1": "a-long-unusual-passphrase",
+            "password2": "a-long-unusual-passphrase",
+        },
+    )
     assert response.status_code == 302
     from accounts.models import User
 
@@ -60,10 +66,16 @@ def test_signup_creates_a_seller_and_signs_in(client: Any) -> None:
 
 
 def test_signup_applies_the_password_validators(client: Any) -> None:
-    response = client.post(reverse("signup"), {
-        "username": "weak", "email": "weak@example.com", "preferred_language": "en",
-        "password1": "12345", "password2": "12345",
-    })
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "weak",
+            "email": "weak@example.com",
+            "preferred_language": "en",
+            "password1": "12345",
+            "password2": "12345",
+        },
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["password2"]
     from accounts.models import User
@@ -104,7 +116,8 @@ def test_upload_page_has_a_multipart_form_limited_to_document_types(
     seller_client: Any, draft_case: ReviewCase
 ) -> None:
     html = seller_client.get(
-        reverse("cases:document_upload", args=[draft_case.merchant_id])).content.decode()
+        reverse("cases:document_upload", args=[draft_case.merchant_id])
+    ).content.decode()
     assert 'enctype="multipart/form-data"' in html
     assert 'accept=".pdf,.jpg,.jpeg,.png"' in html
 
@@ -133,15 +146,15 @@ def test_case_page_shows_documents_inline_with_their_metadata(
     reviewer_client: Any, claimed_case: ReviewCase
 ) -> None:
     html = reviewer_client.get(
-        reverse("cases:case_detail", args=[claimed_case.pk])).content.decode()
+        reverse("cases:case_detail", args=[claimed_case.pk])
+    ).content.decode()
     for doc in QualificationDocument.objects.filter(merchant=claimed_case.merchant):
         file_url = reverse("kyc:document_file", args=[doc.pk])
         assert f'<iframe src="{file_url}?case={claimed_case.pk}"' in html
         assert doc.number in html
     assert "Li Wei" in html and "60%" in html
     assert "Submitted by the seller" in html  # history
-    for action in ("approve", "reject", "request_info", "escalate", "release",
-                   "decide_document"):
+    for action in ("approve", "reject", "request_info", "escalate", "release", "decide_document"):
         assert reverse(f"cases:case_{action}", args=[claimed_case.pk]) in html
     assert reverse("cases:case_claim", args=[claimed_case.pk]) not in html
 
@@ -180,11 +193,13 @@ def test_reopen_form_only_for_qc_on_decided_cases(
 def test_seller_following_a_case_link_lands_on_the_merchant_page(
     seller_client: Any, submitted_case: ReviewCase
 ) -> None:
-    response = seller_client.get(reverse("cases:case_detail", args=[submitted_case.pk]),
-                                 follow=True)
+    response = seller_client.get(
+        reverse("cases:case_detail", args=[submitted_case.pk]), follow=True
+    )
     assert response.status_code == 200
     assert response.redirect_chain[-1][0].startswith(
-        reverse("cases:merchant_detail", args=[submitted_case.merchant_id]))
+        reverse("cases:merchant_detail", args=[submitted_case.merchant_id])
+    )
 
 
 def test_merchant_list_shows_the_current_application(
@@ -196,11 +211,17 @@ def test_merchant_list_shows_the_current_application(
 
 
 def test_creating_a_merchant_opens_its_draft_case(seller_client: Any, reference: Any) -> None:
-    response = seller_client.post(reverse("cases:merchant_create"), {
-        "legal_name": "Hangzhou Silk Co., Ltd.", "entity_type": "company", "country": "cn",
-        "business_model": "marketplace_seller", "expected_monthly_volume": "1000",
-        "preferred_language": "en",
-    })
+    response = seller_client.post(
+        reverse("cases:merchant_create"),
+        {
+            "legal_name": "Hangzhou Silk Co., Ltd.",
+            "entity_type": "company",
+            "country": "cn",
+            "business_model": "marketplace_seller",
+            "expected_monthly_volume": "1000",
+            "preferred_language": "en",
+        },
+    )
     merchant = Merchant.objects.get(legal_name="Hangzhou Silk Co., Ltd.")
     assert response.status_code == 302
     assert response["Location"] == reverse("cases:merchant_detail", args=[merchant.pk])
@@ -220,9 +241,14 @@ def test_adding_a_person_over_100_percent_is_refused_next_to_the_field(
     seller_client: Any, draft_case: ReviewCase
 ) -> None:
     url = reverse("merchants:person_add", args=[draft_case.merchant_id])
-    response = seller_client.post(url, {
-        "full_name": "Zhang San", "is_beneficial_owner": "on", "ownership_percent": "50",
-    })
+    response = seller_client.post(
+        url,
+        {
+            "full_name": "Zhang San",
+            "is_beneficial_owner": "on",
+            "ownership_percent": "50",
+        },
+    )
     assert response.status_code == 400
     errors = response.context["form"].errors["ownership_percent"]
     assert len(errors) == 1 and errors[0].startswith("At most 40")
@@ -231,20 +257,29 @@ def test_adding_a_person_over_100_percent_is_refused_next_to_the_field(
 
 def test_person_add_edit_remove(seller_client: Any, draft_case: ReviewCase) -> None:
     merchant = draft_case.merchant
-    response = seller_client.post(reverse("merchants:person_add", args=[merchant.pk]), {
-        "full_name": "Wang Fang", "is_director": "on", "ownership_percent": "0",
-    })
+    response = seller_client.post(
+        reverse("merchants:person_add", args=[merchant.pk]),
+        {
+            "full_name": "Wang Fang",
+            "is_director": "on",
+            "ownership_percent": "0",
+        },
+    )
     assert response.status_code == 302
     person = merchant.people.get(full_name="Wang Fang")
     response = seller_client.post(
         reverse("merchants:person_edit", args=[merchant.pk, person.pk]),
-        {"full_name": "Wang Fang", "is_director": "on", "ownership_percent": "10",
-         "nationality": "cn"})
+        {
+            "full_name": "Wang Fang",
+            "is_director": "on",
+            "ownership_percent": "10",
+            "nationality": "cn",
+        },
+    )
     assert response.status_code == 302
     person.refresh_from_db()
     assert person.nationality == "CN" and person.ownership_percent == 10
-    response = seller_client.post(
-        reverse("merchants:person_remove", args=[merchant.pk, person.pk]))
+    response = seller_client.post(reverse("merchants:person_remove", args=[merchant.pk, person.pk]))
     assert response.status_code == 302
     assert not merchant.people.filter(pk=person.pk).exists()
 
@@ -257,7 +292,8 @@ def test_applying_for_a_prohibited_category_is_refused_with_the_reason(
     weapons = Category.objects.get(code="weapons")
     response = seller_client.post(
         reverse("cases:capability_apply", args=[draft_case.merchant_id]),
-        {"kind": "category", "category": weapons.pk})
+        {"kind": "category", "category": weapons.pk},
+    )
     assert response.status_code == 400
     form = response.context["form"]
     assert form.errors["category"] == ["This category is prohibited on the platform."]
@@ -273,10 +309,12 @@ def test_applying_for_a_category_lists_its_license_as_due(
     food = Category.objects.get(code="food")
     response = seller_client.post(
         reverse("cases:capability_apply", args=[draft_case.merchant_id]),
-        {"kind": "category", "category": food.pk})
+        {"kind": "category", "category": food.pk},
+    )
     assert response.status_code == 302
     assert draft_case.capabilities.filter(category=food).exists()
     html = seller_client.get(
-        reverse("cases:merchant_detail", args=[draft_case.merchant_id])).content.decode()
+        reverse("cases:merchant_detail", args=[draft_case.merchant_id])
+    ).content.decode()
     assert "Category: Food and beverages" in html
     assert "Food business license" in html

@@ -23,8 +23,10 @@ def _cases(count: int, assignee: Any) -> None:
         merchant = MerchantFactory()
         Capability.objects.create(merchant=merchant, kind=CapabilityKind.SELL, status="pending")
         ReviewCase.objects.create(
-            merchant=merchant, state="submitted" if index % 2 else "in_review",
-            assignee=assignee if index % 2 == 0 else None, risk_tier="low",
+            merchant=merchant,
+            state="submitted" if index % 2 else "in_review",
+            assignee=assignee if index % 2 == 0 else None,
+            risk_tier="low",
             sla_due_at=timezone.now() + timedelta(hours=index - 3, minutes=30),
         )
 

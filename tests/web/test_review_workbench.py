@@ -18,31 +18,40 @@ def _case_url(case: ReviewCase) -> str:
     return reverse("cases:case_detail", args=[case.pk])
 
 
-def _post(client: Any, case: ReviewCase, action: str, data: dict[str, Any] | None = None,
-          **kwargs: Any) -> Any:
+def _post(
+    client: Any, case: ReviewCase, action: str, data: dict[str, Any] | None = None, **kwargs: Any
+) -> Any:
     return client.post(reverse(f"cases:case_{action}", args=[case.pk]), data or {}, **kwargs)
 
 
 def test_reviewer_claims_and_approves_through_the_page(
     reviewer_client: Any, submitted_case: ReviewCase
 ) -> None:
-    response = _post(reviewer_client, submitted_case, "claim", {"claim-seen_state": "submitted"},
-                     follow=True)
+    response = _post(
+        reviewer_client, submitted_case, "claim", {"claim-seen_state": "submitted"}, follow=True
+    )
     assert response.status_code == 200
     assert "You hold this case now." in response.content.decode()
     submitted_case.refresh_from_db()
     assert submitted_case.state == CaseState.IN_REVIEW
 
-    response = _post(reviewer_client, submitted_case, "approve", {
-        "approve-seen_state": "in_review", "approve-reason_codes": ["approved_clean"],
-        "approve-rationale": "All documents match the registry.",
-    })
+    response = _post(
+        reviewer_client,
+        submitted_case,
+        "approve",
+        {
+            "approve-seen_state": "in_review",
+            "approve-reason_codes": ["approved_clean"],
+            "approve-rationale": "All documents match the registry.",
+        },
+    )
     assert response.status_code == 302
     assert response["Location"] == _case_url(submitted_case)
     submitted_case.refresh_from_db()
     assert submitted_case.state == CaseState.APPROVED
     assert list(submitted_case.decision_reason_codes.values_list("code", flat=True)) == [
-        "approved_clean"]
+        "approved_clean"
+    ]
     html = reviewer_client.get(_case_url(submitted_case)).content.decode()
     assert "Your approval was recorded." in html
     assert 'id="case-state">Approved<' in html
@@ -58,8 +67,10 @@ def test_a_stale_page_gets_the_conflict_message_and_409(
     response = _post(reviewer_client, submitted_case, "claim", {"claim-seen_state": "submitted"})
     assert response.status_code == 409
     html = response.content.decode()
-    assert ("This case was changed by someone else: it is now In review, held by "
-            f"{other_reviewer.username}. Reload to see the latest.") in html
+    assert (
+        "This case was changed by someone else: it is now In review, held by "
+        f"{other_reviewer.username}. Reload to see the latest."
+    ) in html
     submitted_case.refresh_from_db()
     assert submitted_case.assignee == other_reviewer
 
@@ -71,9 +82,16 @@ def test_a_decision_on_a_case_decided_meanwhile_is_a_conflict(
 
     case_approve(actor=reviewer, case_id=claimed_case.pk)  # e.g. in another tab
     events = AuditEvent.objects.count()
-    response = _post(reviewer_client, claimed_case, "reject", {
-        "reject-seen_state": "in_review", "reject-reason_codes": ["doc_illegible"],
-        "reject-rationale": "Blurred."})
+    response = _post(
+        reviewer_client,
+        claimed_case,
+        "reject",
+        {
+            "reject-seen_state": "in_review",
+            "reject-reason_codes": ["doc_illegible"],
+            "reject-rationale": "Blurred.",
+        },
+    )
     assert response.status_code == 409
     assert "it is now Approved. Reload to see the latest." in response.content.decode()
     claimed_case.refresh_from_db()
@@ -105,9 +123,16 @@ def test_rejection_without_reasons_shows_errors_next_to_the_fields(
 
 
 def test_reject_with_reasons(reviewer_client: Any, claimed_case: ReviewCase) -> None:
-    response = _post(reviewer_client, claimed_case, "reject", {
-        "reject-seen_state": "in_review", "reject-reason_codes": ["doc_illegible", "doc_expired"],
-        "reject-rationale": "The license scan is unreadable and out of date."})
+    response = _post(
+        reviewer_client,
+        claimed_case,
+        "reject",
+        {
+            "reject-seen_state": "in_review",
+            "reject-reason_codes": ["doc_illegible", "doc_expired"],
+            "reject-rationale": "The license scan is unreadable and out of date.",
+        },
+    )
     assert response.status_code == 302
     claimed_case.refresh_from_db()
     assert claimed_case.state == CaseState.REJECTED
@@ -117,8 +142,9 @@ def test_reject_with_reasons(reviewer_client: Any, claimed_case: ReviewCase) -> 
 def test_a_reviewer_who_does_not_hold_the_case_is_refused_with_403(
     other_reviewer_client: Any, claimed_case: ReviewCase
 ) -> None:
-    response = _post(other_reviewer_client, claimed_case, "approve",
-                     {"approve-seen_state": "in_review"})
+    response = _post(
+        other_reviewer_client, claimed_case, "approve", {"approve-seen_state": "in_review"}
+    )
     assert response.status_code == 403
     assert "claim it first" in response.content.decode()
     claimed_case.refresh_from_db()
@@ -129,20 +155,31 @@ def test_request_information_with_document_items(
     reviewer_client: Any, claimed_case: ReviewCase
 ) -> None:
     document = QualificationDocument.objects.get(
-        merchant=claimed_case.merchant, document_type__code="business_license")
-    response = _post(reviewer_client, claimed_case, "request_info", {
-        "rfi-seen_state": "in_review", "rfi-message": "Please send a sharper scan.",
-        "rfi-deadline": "2099-01-31", f"rfi-doc_{document.pk}": "on",
-        f"rfi-doc_{document.pk}_reason": "doc_illegible",
-        f"rfi-doc_{document.pk}_note": "The seal is unreadable.",
-    })
+        merchant=claimed_case.merchant, document_type__code="business_license"
+    )
+    response = _post(
+        reviewer_client,
+        claimed_case,
+        "request_info",
+        {
+            "rfi-seen_state": "in_review",
+            "rfi-message": "Please send a sharper scan.",
+            "rfi-deadline": "2099-01-31",
+            f"rfi-doc_{document.pk}": "on",
+            f"rfi-doc_{document.pk}_reason": "doc_illegible",
+            f"rfi-doc_{document.pk}_note": "The seal is unreadable.",
+        },
+    )
     assert response.status_code == 302
     claimed_case.refresh_from_db()
     assert claimed_case.state == CaseState.INFO_REQUESTED
     rfi = InformationRequest.objects.get(case=claimed_case)
     item = rfi.items.get()
     assert (item.document, item.reason_code.code, item.note) == (
-        document, "doc_illegible", "The seal is unreadable.")
+        document,
+        "doc_illegible",
+        "The seal is unreadable.",
+    )
     document.refresh_from_db()
     assert document.status == DocumentStatus.REJECTED
 
@@ -150,8 +187,7 @@ def test_request_information_with_document_items(
 def test_request_information_needs_a_message(
     reviewer_client: Any, claimed_case: ReviewCase
 ) -> None:
-    response = _post(reviewer_client, claimed_case, "request_info",
-                     {"rfi-seen_state": "in_review"})
+    response = _post(reviewer_client, claimed_case, "request_info", {"rfi-seen_state": "in_review"})
     assert response.status_code == 400
     assert response.context["forms"]["request_info"].errors["message"] == ["Required."]
     assert "Write the message the seller will see." in response.content.decode()
@@ -163,12 +199,20 @@ def test_document_decisions_from_the_case_page(
     reviewer_client: Any, claimed_case: ReviewCase
 ) -> None:
     document = QualificationDocument.objects.filter(merchant=claimed_case.merchant).first()
-    response = _post(reviewer_client, claimed_case, "decide_document", {
-        "seen_state": "in_review", "document": document.pk, "decision": "reject"})
+    response = _post(
+        reviewer_client,
+        claimed_case,
+        "decide_document",
+        {"seen_state": "in_review", "document": document.pk, "decision": "reject"},
+    )
     assert response.status_code == 400
     assert "A rejected document needs a reason code." in response.content.decode()
-    response = _post(reviewer_client, claimed_case, "decide_document", {
-        "seen_state": "in_review", "document": document.pk, "decision": "accept"})
+    response = _post(
+        reviewer_client,
+        claimed_case,
+        "decide_document",
+        {"seen_state": "in_review", "document": document.pk, "decision": "accept"},
+    )
     assert response.status_code == 302
     document.refresh_from_db()
     assert document.status == DocumentStatus.ACCEPTED
@@ -178,8 +222,12 @@ def test_document_decisions_from_the_case_page(
 def test_escalate_then_release_is_for_seniors(
     reviewer_client: Any, claimed_case: ReviewCase
 ) -> None:
-    response = _post(reviewer_client, claimed_case, "escalate", {
-        "escalate-seen_state": "in_review", "escalate-rationale": "Owner is a PEP."})
+    response = _post(
+        reviewer_client,
+        claimed_case,
+        "escalate",
+        {"escalate-seen_state": "in_review", "escalate-rationale": "Owner is a PEP."},
+    )
     assert response.status_code == 302
     claimed_case.refresh_from_db()
     assert claimed_case.state == CaseState.EDD and claimed_case.assignee is None
@@ -190,16 +238,25 @@ def test_escalate_then_release_is_for_seniors(
 def test_internal_and_seller_comments_are_marked_and_filtered(
     reviewer_client: Any, seller_client: Any, claimed_case: ReviewCase
 ) -> None:
-    _post(reviewer_client, claimed_case, "comment", {
-        "comment-body": "Registry checked by phone.", "comment-visibility": "internal"})
-    _post(reviewer_client, claimed_case, "comment", {
-        "comment-body": "We are checking your license.", "comment-visibility": "seller"})
+    _post(
+        reviewer_client,
+        claimed_case,
+        "comment",
+        {"comment-body": "Registry checked by phone.", "comment-visibility": "internal"},
+    )
+    _post(
+        reviewer_client,
+        claimed_case,
+        "comment",
+        {"comment-body": "We are checking your license.", "comment-visibility": "seller"},
+    )
     assert Comment.objects.filter(case=claimed_case).count() == 2
     staff_html = reviewer_client.get(_case_url(claimed_case)).content.decode()
     assert 'class="comment comment-internal"' in staff_html
     assert 'class="comment comment-seller"' in staff_html
     seller_html = seller_client.get(
-        reverse("cases:merchant_detail", args=[claimed_case.merchant_id])).content.decode()
+        reverse("cases:merchant_detail", args=[claimed_case.merchant_id])
+    ).content.decode()
     assert "We are checking your license." in seller_html
     assert "Registry checked by phone." not in seller_html
 
@@ -208,8 +265,12 @@ def test_reopen_by_qc_lead(qc_client: Any, reviewer: Any, claimed_case: ReviewCa
     from cases.services import case_approve
 
     case_approve(actor=reviewer, case_id=claimed_case.pk)
-    response = _post(qc_client, claimed_case, "reopen", {
-        "reopen-seen_state": "approved", "reopen-rationale": "QC sample: name mismatch."})
+    response = _post(
+        qc_client,
+        claimed_case,
+        "reopen",
+        {"reopen-seen_state": "approved", "reopen-rationale": "QC sample: name mismatch."},
+    )
     assert response.status_code == 302
     claimed_case.refresh_from_db()
     assert claimed_case.state == CaseState.IN_REVIEW

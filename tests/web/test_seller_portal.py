@@ -65,11 +65,20 @@ def test_rejected_document_reason_is_shown_to_the_seller(
     from cases.services import case_request_info
 
     document = QualificationDocument.objects.get(
-        merchant=claimed_case.merchant, document_type__code="business_license")
-    case_request_info(actor=reviewer, case_id=claimed_case.pk,
-                      message="Please upload a readable license.",
-                      items=[{"document_id": document.pk, "reason_code": "doc_illegible",
-                              "note": "The seal is cut off."}])
+        merchant=claimed_case.merchant, document_type__code="business_license"
+    )
+    case_request_info(
+        actor=reviewer,
+        case_id=claimed_case.pk,
+        message="Please upload a readable license.",
+        items=[
+            {
+                "document_id": document.pk,
+                "reason_code": "doc_illegible",
+                "note": "The seal is cut off.",
+            }
+        ],
+    )
     html = _merchant_page(seller_client, claimed_case)
     assert "Please upload a readable license." in html
     assert "The document is not readable." in html
@@ -83,11 +92,17 @@ def test_answering_an_rfi_before_fixing_it_is_refused_with_the_list(
     from cases.services import case_request_info
 
     document = QualificationDocument.objects.get(
-        merchant=claimed_case.merchant, document_type__code="business_license")
-    case_request_info(actor=reviewer, case_id=claimed_case.pk, message="Fix the license.",
-                      items=[{"document_id": document.pk, "reason_code": "doc_illegible"}])
-    response = seller_client.post(reverse("cases:seller_resubmit", args=[claimed_case.pk]),
-                                  {"answer": "Done"})
+        merchant=claimed_case.merchant, document_type__code="business_license"
+    )
+    case_request_info(
+        actor=reviewer,
+        case_id=claimed_case.pk,
+        message="Fix the license.",
+        items=[{"document_id": document.pk, "reason_code": "doc_illegible"}],
+    )
+    response = seller_client.post(
+        reverse("cases:seller_resubmit", args=[claimed_case.pk]), {"answer": "Done"}
+    )
     assert response.status_code == 400
     assert "Business license or certificate of incorporation" in response.content.decode()
     claimed_case.refresh_from_db()
@@ -117,12 +132,15 @@ def _upload_url(case: ReviewCase) -> str:
 
 
 def _post_upload(client: Any, case: ReviewCase, name: str, data: bytes) -> Any:
-    return client.post(_upload_url(case), {
-        "document_type": DocumentType.objects.get(code="business_license").pk,
-        "file": upload(name, data),
-        "number": "91350100M000100Y43",
-        "expiry_date": "2031-01-01",
-    })
+    return client.post(
+        _upload_url(case),
+        {
+            "document_type": DocumentType.objects.get(code="business_license").pk,
+            "file": upload(name, data),
+            "number": "91350100M000100Y43",
+            "expiry_date": "2031-01-01",
+        },
+    )
 
 
 def _stored_files() -> list[Path]:
@@ -148,7 +166,11 @@ def test_a_valid_upload_is_stored_and_listed(seller_client: Any, draft_case: Rev
     ids=["executable-renamed-pdf", "empty-file"],
 )
 def test_a_refused_file_is_named_next_to_the_field_and_nothing_is_stored(
-    seller_client: Any, draft_case: ReviewCase, name: str, data: bytes, status: int,
+    seller_client: Any,
+    draft_case: ReviewCase,
+    name: str,
+    data: bytes,
+    status: int,
     expected: str,
 ) -> None:
     response = _post_upload(seller_client, draft_case, name, data)
@@ -177,10 +199,13 @@ def test_an_over_limit_file_is_refused_next_to_the_field_and_nothing_is_stored(
 def test_missing_metadata_is_shown_next_to_its_field(
     seller_client: Any, draft_case: ReviewCase
 ) -> None:
-    response = seller_client.post(_upload_url(draft_case), {
-        "document_type": DocumentType.objects.get(code="business_license").pk,
-        "file": upload("license.pdf", pdf_bytes()),
-    })
+    response = seller_client.post(
+        _upload_url(draft_case),
+        {
+            "document_type": DocumentType.objects.get(code="business_license").pk,
+            "file": upload("license.pdf", pdf_bytes()),
+        },
+    )
     assert response.status_code == 400
     form = response.context["form"]
     assert form.errors["number"] == ["A Business license must carry its number."]
@@ -194,7 +219,8 @@ def test_upload_link_from_a_requirement_prefills_the_form(
 ) -> None:
     person = draft_case.merchant.people.get()
     response = seller_client.get(
-        _upload_url(draft_case) + f"?document_type=identity_document&person={person.pk}")
+        _upload_url(draft_case) + f"?document_type=identity_document&person={person.pk}"
+    )
     form = response.context["form"]
     assert form["document_type"].value() == DocumentType.objects.get(code="identity_document").pk
     assert form["person"].value() == person.pk
