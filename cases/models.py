@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-from kyc.models import PolicyVersion, QualificationDocument
+from kyc.models import PolicyVersion, QualificationDocument, RiskAssessment
 from merchants.models import Capability, Merchant, RiskTier
 
 
@@ -133,6 +133,10 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
     )
     policy_version = models.ForeignKey(
         PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The risk score the case was routed by (factors shown to the reviewer).
+    risk_assessment = models.ForeignKey(
+        RiskAssessment, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
     decision_reason_codes = models.ManyToManyField(ReasonCode, blank=True, related_name="+")
     decision_rationale = models.TextField(blank=True)

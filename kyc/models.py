@@ -163,6 +163,7 @@ class QualificationDocument(models.Model):
         max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.UPLOADED
     )
     integrity_verified_at = models.DateTimeField(null=True, blank=True)
+    checks_completed_at = models.DateTimeField(null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -217,3 +218,159 @@ class DocumentCheckResult(models.Model):
             if (get_language() or "").startswith("zh") and self.message_zh
             else self.message_en
         )
+
+
+# --------------------------------------------------------------------------- sanctions
+
+
+class SanctionsList(models.Model):
+    """One imported version of a published sanctions list. Exactly one version per source is
+    active; importing replaces the active version atomically and keeps the old ones."""
+
+    source = models.CharField(max_length=40, default="ofac_sdn")
+    label = models.CharField(max_length=200)  # file name or URL it came from
+    sha256 = models.CharField(max_length=64)
+    entry_count = models.PositiveIntegerField(default=0)
+    name_count = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=False)
+    imported_at = models.DateTimeField(default=timezone.now)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"], condition=models.Q(is_active=True), name="one_active_list"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.imported_at:%Y-%m-%d} ({self.entry_count})"
+
+
+class SanctionsEntry(models.Model):
+    """One listed party; `names` holds the primary name first, then every alias."""
+
+    sanctions_list = models.ForeignKey(
+        SanctionsList, on_delete=models.CASCADE, related_name="entries"
+    )
+    list_id = models.CharField(max_length=40)  # the publisher's id (OFAC ent_num)
+    entry_type = models.CharField(max_length=20)  # individual / entity / vessel / aircraft
+    primary_name = models.CharField(max_length=500)
+    names = models.JSONField(default=list)  # [{"name": ..., "kind": "primary|aka|fka|nka"}]
+    programs = models.JSONField(default=list)
+    remarks = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)  # DOB, nationality, registrations …
+
+    class Meta:
+        ordering = ["sanctions_list", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sanctions_list", "list_id"], name="entry_unique_in_list"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.list_id} {self.primary_name}"
+
+
+class ScreeningSubject(models.TextChoices):
+    LEGAL_NAME = "legal_name", _("Legal name")
+    LOCAL_NAME = "local_name", _("Local-script name")
+    TRADING_NAME = "trading_name", _("Trading name")
+    PERSON = "person", _("Person")
+    OWNERSHIP = "ownership", _("Owned 50% or more by listed parties")
+
+
+class Disposition(models.TextChoices):
+    OPEN = "open", _("Awaiting disposition")
+    CONFIRMED = "confirmed", _("Confirmed match")
+    FALSE_POSITIVE = "false_positive", _("False positive")
+    INCONCLUSIVE = "inconclusive", _("Inconclusive")
+
+
+class ScreeningMatch(models.Model):
+    """A possible hit of a merchant name or person against a listed party. A reviewer must
+    dispose of every open match before the merchant's case can be approved."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="screening_matches"
+    )
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="screening_matches"
+    )
+    subject = models.CharField(max_length=20, choices=ScreeningSubject.choices)
+    screened_name = models.CharField(max_length=500)
+    sanctions_list = models.ForeignKey(SanctionsList, on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey(SanctionsEntry, on_delete=models.PROTECT, related_name="matches")
+    matched_name = models.CharField(max_length=500)
+    score = models.PositiveSmallIntegerField()  # 0-100
+    explanation = models.TextField()
+    status = models.CharField(max_length=20, choices=Disposition.choices, default=Disposition.OPEN)
+    disposition_comment = models.TextField(blank=True)
+    disposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    disposed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        constraints = [
+            # Re-screening is idempotent: one match per subject name and listed party.
+            models.UniqueConstraint(
+                fields=["merchant", "subject", "screened_name", "entry"],
+                name="screening_match_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.screened_name} ~ {self.matched_name} ({self.score})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == Disposition.OPEN
+
+
+# --------------------------------------------------------------------------- risk
+
+
+class RiskAssessment(models.Model):
+    """A computed risk score: the named factors, their points and the tier they give. A
+    reviewer may override the tier, only with a comment (audited)."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="risk_assessments"
+    )
+    points = models.IntegerField()
+    tier = models.CharField(max_length=20)
+    factors = models.JSONField(default=list)  # [{"code", "points", "reason"}]
+    computed_at = models.DateTimeField(default=timezone.now)
+    override_tier = models.CharField(max_length=20, blank=True)
+    override_comment = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    overridden_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+
+    @property
+    def effective_tier(self) -> str:
+        return self.override_tier or self.tier
+
+
+class DocumentPreview(models.Model):
+    """A first-page image of a document for the reviewer's viewer (made by the checks job;
+    its storage key is deterministic so a rerun overwrites it)."""
+
+    document = models.OneToOneField(
+        QualificationDocument, on_delete=models.CASCADE, related_name="preview"
+    )
+    file = models.FileField(max_length=300)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
