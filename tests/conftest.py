@@ -17,6 +17,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     services.require_ci_services()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections_at_teardown(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """The Celery worker subprocess and the live server's threads may still hold a session
+    on the test database when pytest drops it; end them so the drop never fails."""
+    yield
+    if services.using_postgres():
+        from django.db import connection
+
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings: Any, tmp_path: Any) -> None:
     # Each test stores files in its own folder unless it configures S3 itself.
