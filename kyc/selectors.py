@@ -13,7 +13,7 @@ from .models import DocumentType, QualificationDocument
 
 def document_list(*, actor: Any, merchant_id: int | None = None) -> QuerySet[QualificationDocument]:
     qs = QualificationDocument.objects.select_related(
-        "document_type", "person", "category", "brand", "merchant"
+        "document_type", "person", "category", "brand", "merchant", "preview"
     )
     if merchant_id is not None:
         qs = qs.filter(merchant_id=merchant_id)

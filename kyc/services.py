@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import io
+import json
 import logging
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import IO, Any
 
 from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, default_storage
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +22,25 @@ from config.errors import InvalidInput, NotAllowed
 from merchants.models import Brand, BrandAuthorization, Category, Merchant, Person
 from merchants.services import ensure_member
 
-from .models import DocumentStatus, DocumentType, QualificationDocument
+from .checks import CheckResult, FileSource, integrity, run_checks
+from .checks.loading import (
+    check_context,
+    document_for_checks,
+    duplicate_file_candidates,
+    duplicate_file_documents,
+    registration_candidates,
+    registration_documents,
+)
+from .checks.runner import duplicate_checks, metadata_checks
+from .models import (
+    CheckOutcome,
+    DocumentCheckResult,
+    DocumentPreview,
+    DocumentStatus,
+    DocumentType,
+    QualificationDocument,
+)
+from .previews import Preview, preview_key, render_preview
 from .uploads import inspect_upload
 
 logger = logging.getLogger(__name__)
@@ -162,9 +185,9 @@ def document_upload(
                 after=document_snapshot(doc),
                 text=f"replaces document {supersedes.pk}" if supersedes else "",
             )
-            from .tasks import verify_document_task
+            from .tasks import run_document_checks_task
 
-            verify_document_task.delay_on_commit(doc.pk)
+            run_document_checks_task.delay_on_commit(doc.pk)
     except Exception:
         if stored_name:
             try:
@@ -175,45 +198,246 @@ def document_upload(
     return doc
 
 
-def document_verify(*, document_id: int) -> QualificationDocument | None:
-    """Re-reads the stored object and confirms it is the file that was uploaded.
+# --------------------------------------------------------------------------- checks
 
-    Idempotent: a document already verified is left as it is.
+CHUNK_BYTES = 1024 * 1024
+
+
+def stored_object_chunks(storage: Storage, name: str) -> Iterator[bytes]:
+    """The stored object in chunks of at most CHUNK_BYTES, whatever its size.
+
+    django-storages' S3File downloads the whole object into memory on first read; its
+    boto3 object's streaming body is read instead, so memory stays bounded on S3 too.
+    Raises FileNotFoundError when the object does not exist.
     """
-    doc = QualificationDocument.objects.filter(pk=document_id).first()
-    if doc is None or doc.integrity_verified_at is not None:
-        return doc
+    handle = storage.open(name, "rb")
+    try:
+        s3_object = getattr(handle, "obj", None)
+        if s3_object is not None and hasattr(s3_object, "get"):
+            body = s3_object.get()["Body"]
+            try:
+                yield from body.iter_chunks(CHUNK_BYTES)
+            finally:
+                body.close()
+        else:
+            yield from iter(lambda: handle.read(CHUNK_BYTES), b"")
+    finally:
+        handle.close()
+
+
+def spool_and_hash(chunks: Iterable[bytes], sink: IO[bytes]) -> tuple[str, int]:
+    """Copies the chunks to `sink` while hashing them: (SHA-256 hex digest, size)."""
     digest = hashlib.sha256()
-    with doc.file.storage.open(doc.file.name or "", "rb") as handle:
-        data = handle.read()
-    digest.update(data)
-    page_count = _pdf_page_count(data) if doc.content_type == "application/pdf" else None
+    size = 0
+    for chunk in chunks:
+        digest.update(chunk)
+        sink.write(chunk)
+        size += len(chunk)
+    sink.flush()
+    return digest.hexdigest(), size
+
+
+def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
+    # Compared with what the JSON column gives back, so a rerun sees "unchanged".
+    result: dict[str, Any] = json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return result
+
+
+def _upsert_results(
+    doc: QualificationDocument, results: list[CheckResult], *, remove_stale: bool
+) -> list[str]:
+    """Writes one row per check (the caller holds the document's row lock). Returns the
+    names of the checks whose stored result changed; an unchanged row is not touched."""
+    existing = {r.check_name: r for r in DocumentCheckResult.objects.filter(document=doc)}
+    changed: list[str] = []
+    now = timezone.now()
+    for result in results:
+        row = result.as_row()
+        row["evidence"] = _jsonable(row["evidence"])
+        current = existing.pop(result.check_name, None)
+        if current is None:
+            DocumentCheckResult.objects.create(
+                document=doc, check_name=result.check_name, checked_at=now, **row
+            )
+            changed.append(result.check_name)
+        elif any(getattr(current, field) != value for field, value in row.items()):
+            for field, value in row.items():
+                setattr(current, field, value)
+            current.checked_at = now
+            current.save(update_fields=[*row, "checked_at"])
+            changed.append(result.check_name)
+    if remove_stale and existing:
+        DocumentCheckResult.objects.filter(pk__in=[r.pk for r in existing.values()]).delete()
+        changed += sorted(existing)
+    return sorted(changed)
+
+
+def _summary(doc: QualificationDocument) -> dict[str, Any]:
+    rows = list(DocumentCheckResult.objects.filter(document=doc).order_by("check_name"))
+    counts = {outcome: 0 for outcome in CheckOutcome.values}
+    for row in rows:
+        counts[row.outcome] = counts.get(row.outcome, 0) + 1
+    return {
+        "outcomes": counts,
+        "failed": sorted({r.code for r in rows if r.outcome == CheckOutcome.FAILED}),
+        "warnings": sorted({r.code for r in rows if r.outcome == CheckOutcome.WARNING}),
+    }
+
+
+def _store_preview(doc: QualificationDocument, preview: Preview) -> str:
+    """Saves the preview under its deterministic key, replacing any earlier one."""
+    key = preview_key(
+        merchant_id=doc.merchant_id, document_uuid=str(doc.uuid), extension=preview.extension
+    )
+    storage = default_storage
+    if storage.exists(key):  # the local file storage never overwrites on its own
+        storage.delete(key)
+    saved = storage.save(key, ContentFile(preview.data))
+    return saved
+
+
+def _preview_is_current(doc: QualificationDocument) -> bool:
+    preview = DocumentPreview.objects.filter(document=doc).first()
+    return bool(preview and preview.file.name and default_storage.exists(preview.file.name))
+
+
+def _may_render(results: list[CheckResult]) -> bool:
+    """Only a file that opened cleanly is handed to a renderer."""
+    gate = {"file_type", "pdf_structure", "image_decode"}
+    present = {r.check_name for r in results}
+    return bool(present & {"pdf_structure", "image_decode"}) and not any(
+        r.is_failed for r in results if r.check_name in gate
+    )
+
+
+def document_run_checks(*, document_id: int) -> QualificationDocument | None:
+    """Runs every applicable automated check on one document and stores the results.
+
+    Guarantees:
+    - the stored object is streamed (bounded memory) to a temporary file and its SHA-256
+      verified; every check then runs on that copy; a hostile file yields failed results,
+      never an exception;
+    - one DocumentCheckResult per check, upserted under the document's row lock: running
+      twice leaves the same rows, and a "document.checked" audit event (the outcome
+      summary) is written only when some result changed;
+    - a first-page preview is stored under a deterministic key (rerun = overwrite);
+    - status uploaded -> pending_review, checks_completed_at and page_count are set;
+    - a duplicate file or registration number found on another merchant's document is
+      flagged on that document too (its own duplicate checks are recomputed), after this
+      document's transaction committed, one document per transaction.
+    Storage and database errors propagate (the task retries them).
+    """
+    doc = document_for_checks(document_id)
+    if doc is None:
+        return None
+    ctx = check_context(doc)
+    duplicates = duplicate_file_candidates(doc)
+    registrations = registration_candidates(ctx)
+    digest: str | None = None
+    page_count: int | None = None
+    preview: Preview | None = None
+    with tempfile.NamedTemporaryFile(prefix="kyc-check-") as spool:
+        try:
+            chunks = stored_object_chunks(doc.file.storage, doc.file.name or "")
+            digest, _ = spool_and_hash(chunks, spool)
+        except FileNotFoundError:
+            logger.warning("document %s: stored object %s is missing", doc.pk, doc.file.name)
+        if digest is None:
+            results = [
+                integrity.check(None, ctx),
+                *duplicate_checks(ctx, duplicates, registrations),
+                *metadata_checks(ctx),
+            ]
+        else:
+            source = FileSource(path=spool.name)
+            results = run_checks(
+                source,
+                ctx,
+                computed_sha256=digest,
+                duplicate_files=duplicates,
+                registration_candidates=registrations,
+            )
+            if source.sniffed_type == "application/pdf":
+                page_count = source.pdf(ctx.limits.max_pdf_objects).page_count
+            if _may_render(results) and not _preview_is_current(doc):
+                preview = render_preview(source, max_pixels=ctx.limits.max_image_pixels)
+    preview_name = _store_preview(doc, preview) if preview is not None else None
+
     with transaction.atomic():
         doc = QualificationDocument.objects.select_for_update().get(pk=document_id)
-        if doc.integrity_verified_at is not None:
-            return doc
-        intact = digest.hexdigest() == doc.sha256
-        doc.integrity_verified_at = timezone.now()
-        doc.page_count = page_count
+        changed = _upsert_results(doc, results, remove_stale=True)
+        fields: list[str] = []
+        intact = digest is not None and digest == doc.sha256
+        if intact and doc.integrity_verified_at is None:
+            doc.integrity_verified_at = timezone.now()
+            fields.append("integrity_verified_at")
+        if page_count is not None and doc.page_count != page_count:
+            doc.page_count = page_count
+            fields.append("page_count")
         if doc.status == DocumentStatus.UPLOADED:
             doc.status = DocumentStatus.PENDING_REVIEW
-        doc.save(update_fields=["integrity_verified_at", "page_count", "status"])
-        audit_record(
-            action="document.verified" if intact else "document.integrity_failed",
-            obj=doc,
-            merchant_id=doc.merchant_id,
-            after={"sha256_matches": intact, "page_count": page_count, "status": doc.status},
-        )
+            fields.append("status")
+        if changed or doc.checks_completed_at is None:
+            doc.checks_completed_at = timezone.now()
+            fields.append("checks_completed_at")
+        if fields:
+            doc.save(update_fields=fields)
+        if preview is not None and preview_name is not None:
+            DocumentPreview.objects.update_or_create(
+                document=doc,
+                defaults={
+                    "file": preview_name,
+                    "width": preview.width,
+                    "height": preview.height,
+                    "created_at": timezone.now(),
+                },
+            )
+        if changed:
+            audit_record(
+                action="document.checked",
+                obj=doc,
+                merchant_id=doc.merchant_id,
+                after={
+                    "sha256_matches": intact,
+                    "page_count": doc.page_count,
+                    "status": doc.status,
+                    "changed": changed,
+                    **_summary(doc),
+                },
+            )
+
+    others = {d.pk for d in duplicate_file_documents(doc).exclude(status=DocumentStatus.SUPERSEDED)}
+    others |= set(registration_documents(ctx).values_list("pk", flat=True))
+    for other_id in sorted(others):
+        document_refresh_duplicate_signals(document_id=other_id, source_document_id=doc.pk)
     return doc
 
 
-def _pdf_page_count(data: bytes) -> int | None:
-    from pypdf import PdfReader
-
-    try:
-        return len(PdfReader(io.BytesIO(data)).pages)
-    except Exception:  # an unreadable PDF is reported by the document checks, not here
-        return None
+def document_refresh_duplicate_signals(
+    *, document_id: int, source_document_id: int | None = None
+) -> list[str]:
+    """Recomputes only the duplicate checks of one document (the other side of a duplicate
+    just found), so "the same file uploaded by two merchants flags both". Audited, like a
+    full run, only when a result changed. Returns the changed check names."""
+    doc = document_for_checks(document_id)
+    if doc is None:
+        return []
+    ctx = check_context(doc)
+    results = duplicate_checks(ctx, duplicate_file_candidates(doc), registration_candidates(ctx))
+    with transaction.atomic():
+        locked = QualificationDocument.objects.select_for_update().get(pk=document_id)
+        changed = _upsert_results(locked, results, remove_stale=False)
+        if changed:
+            audit_record(
+                action="document.checked",
+                obj=locked,
+                merchant_id=locked.merchant_id,
+                after={"changed": changed, **_summary(locked)},
+                text=f"duplicate signal from document {source_document_id}"
+                if source_document_id
+                else "",
+            )
+    return changed
 
 
 def document_set_status(*, document: QualificationDocument, status: str) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """Treats every upload as hostile: the type comes from the bytes, never the name or the
-client's Content-Type; size limits are enforced before anything is stored."""
+client's Content-Type; size limits are enforced before anything is stored. The verdict is
+the file-type document check's (kyc.checks.file_type), so the seller reads the same code
+and message at upload as on a stored document."""
 
 from __future__ import annotations
 
@@ -9,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import IO
 
-import filetype
-from django.conf import settings
 from django.utils.text import get_valid_filename
+from django.utils.translation import get_language
 
-from config.errors import InvalidInput, TooLarge, UnsupportedFileType
+from config.errors import DomainError, InvalidInput, TooLarge, UnsupportedFileType
 
-_TYPE_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+from .checks import CheckResult, limits_from_settings
+from .checks.file_type import check_file_type
+from .checks.source import HEAD_BYTES
 
 
 @dataclass(frozen=True)
@@ -38,44 +41,47 @@ def safe_display_name(name: str) -> str:
     return name[:200] or "document"
 
 
+def _refuse(result: CheckResult) -> DomainError:
+    """The upload refusal for a failed file-type check: its code and message, in the
+    active language, and the HTTP status the API promises (400 / 413 / 415)."""
+    message = result.message(get_language())
+    fields = {"file": [message]}
+    if result.code == "file_too_large":
+        return TooLarge(message, code=result.code, fields=fields)
+    if result.code == "unsupported_file_type":
+        return UnsupportedFileType(
+            message,
+            code=result.code,
+            fields=fields,
+            details={"sniffed_type": result.evidence.get("sniffed_type", "unknown")},
+        )
+    return InvalidInput(message, code=result.code, fields=fields)
+
+
 def inspect_upload(fileobj: IO[bytes], name: str, size: int | None = None) -> InspectedUpload:
-    max_bytes = settings.KYC_MAX_UPLOAD_BYTES
-    if size is not None and size > max_bytes:
-        raise TooLarge(
-            f"The file is {size / 1048576:.1f} MB; the limit is {max_bytes / 1048576:.0f} MB.",
-            fields={"file": [f"Files may be at most {max_bytes / 1048576:.0f} MB."]},
-        )
+    """Refuses an empty, oversized or wrongly typed file (the file-type check, the same one
+    the checks pipeline runs) before anything is stored; hashes the rest in 1 MB chunks."""
+    limits = limits_from_settings()
+    if size is not None and size > limits.max_bytes:
+        # The declared size is enough to refuse: nothing is read.
+        raise _refuse(check_file_type(b"?", size, limits))
     fileobj.seek(0)
-    head = fileobj.read(8192)
-    if not head:
-        raise InvalidInput(
-            "The file is empty.", code="file_empty", fields={"file": ["The file is empty."]}
-        )
-    kind = filetype.guess(head)
-    sniffed = kind.mime if kind else "unknown"
-    if sniffed not in settings.KYC_ALLOWED_MIME_TYPES:
-        allowed = ", ".join(_TYPE_NAMES[t] for t in settings.KYC_ALLOWED_MIME_TYPES)
-        found = f"a {kind.extension.upper()} file" if kind else "not a recognised document"
-        raise UnsupportedFileType(
-            f"This file is {found}, whatever its name says. Upload a {allowed} file.",
-            fields={"file": [f"Only {allowed} files are accepted."]},
-            details={"sniffed_type": sniffed},
-        )
+    head = fileobj.read(HEAD_BYTES)
+    result = check_file_type(head, None if head else 0, limits)
+    if result.is_failed:
+        raise _refuse(result)
     digest = hashlib.sha256()
     total = 0
     fileobj.seek(0)
     for chunk in iter(lambda: fileobj.read(1024 * 1024), b""):
         total += len(chunk)
-        if total > max_bytes:
-            raise TooLarge(
-                f"The file is larger than the {max_bytes / 1048576:.0f} MB limit.",
-                fields={"file": [f"Files may be at most {max_bytes / 1048576:.0f} MB."]},
-            )
+        if total > limits.max_bytes:
+            raise _refuse(check_file_type(head, total, limits))
         digest.update(chunk)
     fileobj.seek(0)
     return InspectedUpload(
         sha256=digest.hexdigest(),
         size=total,
-        content_type=sniffed,
+        content_type=str(result.evidence["sniffed_type"]),
         safe_filename=safe_display_name(name),
     )

@@ -1,4 +1,5 @@
-"""The document file view: the only way a stored document's bytes reach a browser."""
+"""The document file and preview views: the only ways a stored document's bytes (or its
+first-page preview) reach a browser."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from config.errors import NotFound
 
-from .models import QualificationDocument
+from .models import DocumentPreview, QualificationDocument
 from .selectors import document_get
 from .services import document_record_view
 
@@ -62,6 +63,41 @@ def document_file(request: HttpRequest, document_id: int) -> HttpResponseBase:
     response["Content-Disposition"] = (
         f'{"attachment" if download else "inline"}; filename="{filename}"'
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = DOCUMENT_CSP
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def document_preview(request: HttpRequest, document_id: int) -> HttpResponseBase:
+    """The first-page preview made by the checks job; the same permission, audit event
+    (a preview shows the document's content) and inert headers as the file itself."""
+    try:
+        document = document_get(actor=request.user, document_id=document_id)
+    except NotFound:
+        raise Http404 from None
+    preview = DocumentPreview.objects.filter(document=document).first()
+    if preview is None or not preview.file.name:
+        raise Http404
+    try:
+        case_id = _case_id(request, document)
+    except ValueError:
+        return HttpResponseBadRequest(_("The case given is not a case of this document."))
+    try:
+        handle = preview.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    document_record_view(
+        actor=request.user, document=document, case_id=case_id, disposition="viewed"
+    )
+    # Previews are written by the checks job only, as .png or .jpg (kyc.previews).
+    is_jpeg = preview.file.name.lower().endswith((".jpg", ".jpeg"))
+    response = FileResponse(handle, content_type="image/jpeg" if is_jpeg else "image/png")
+    filename = f"document-{document.pk}-preview.{'jpg' if is_jpeg else 'png'}"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = DOCUMENT_CSP
     response["Referrer-Policy"] = "no-referrer"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -69,6 +70,14 @@ class DocumentOut(serializers.ModelSerializer):
     is_expired = serializers.BooleanField(read_only=True)
     file_url = serializers.SerializerMethodField(help_text="Permission-checked download.")
     check_results = CheckResultOut(many=True, read_only=True)
+    checks_completed_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the automated checks last finished; null while they are running.",
+    )
+    has_preview = serializers.SerializerMethodField(
+        help_text="Whether a first-page preview image was made for the reviewer's viewer."
+    )
 
     class Meta:
         model = QualificationDocument
@@ -95,9 +104,18 @@ class DocumentOut(serializers.ModelSerializer):
             "integrity_verified_at",
             "created_at",
             "file_url",
+            "checks_completed_at",
             "check_results",
+            "has_preview",
         )
         read_only_fields = fields
+
+    def get_has_preview(self, doc: QualificationDocument) -> bool:
+        # document_list() joins the preview, so lists cost no query per row.
+        try:
+            return doc.preview is not None
+        except ObjectDoesNotExist:
+            return False
 
     def get_file_url(self, doc: QualificationDocument) -> str:
         return reverse(

@@ -96,7 +96,7 @@ def test_upload_to_s3_then_worker_verifies_and_notifies_through_to_approval(
         stored = body.read()
         assert hashlib.sha256(stored).hexdigest() == doc.sha256 == hashlib.sha256(data).hexdigest()
         assert len(stored) == doc.size
-    listed = s3_server.client.list_objects_v2(Bucket=s3_server.bucket)
+    listed = s3_server.client.list_objects_v2(Bucket=s3_server.bucket, Prefix="documents/")
     assert sorted(o["Key"] for o in listed.get("Contents", [])) == sorted(d.file.name for d in docs)
 
     # The worker re-reads each object from S3 and records the verification as the system.
@@ -109,7 +109,7 @@ def test_upload_to_s3_then_worker_verifies_and_notifies_through_to_approval(
     for doc in docs:
         doc.refresh_from_db()
         assert doc.status == DocumentStatus.PENDING_REVIEW
-        verified = AuditEvent.objects.filter(action="document.verified", object_id=str(doc.pk))
+        verified = AuditEvent.objects.filter(action="document.checked", object_id=str(doc.pk))
         assert verified.count() == 1
         assert verified.get().actor_type == "system"
         assert verified.get().after["sha256_matches"] is True
@@ -137,7 +137,7 @@ def test_upload_to_s3_then_worker_verifies_and_notifies_through_to_approval(
 
     # It really was the worker, not an in-process fallback.
     log = celery_worker.log_text()
-    assert log.count("kyc.tasks.verify_document_task[") >= 2
+    assert log.count("kyc.tasks.run_document_checks_task[") >= 2
     assert "cases.tasks.send_notification_task[" in log
 
     result = verify_chain()

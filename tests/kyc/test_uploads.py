@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from audit.models import AuditEvent
 from config.errors import InvalidInput, TooLarge, UnsupportedFileType
 from kyc.models import DocumentStatus, DocumentType, QualificationDocument
-from kyc.services import document_upload, document_verify
+from kyc.services import document_run_checks, document_upload
 from kyc.uploads import safe_display_name
 from tests.conftest import upload
 from tests.factories import ELF_BYTES, pdf_bytes, png_bytes
@@ -45,7 +45,7 @@ def test_a_pdf_is_stored_with_hash_size_and_sniffed_type(draft_case, seller, set
     assert AuditEvent.objects.filter(action="document.uploaded", object_id=str(doc.pk)).exists()
 
 
-def test_verification_task_confirms_integrity_and_is_idempotent(
+def test_checks_task_confirms_integrity_and_is_idempotent(
     draft_case, seller, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -53,9 +53,11 @@ def test_verification_task_confirms_integrity_and_is_idempotent(
     assert len(callbacks) == 1  # the check task is enqueued only on commit
     doc.refresh_from_db()
     assert doc.status == DocumentStatus.PENDING_REVIEW and doc.integrity_verified_at
-    assert doc.page_count == 1
-    document_verify(document_id=doc.pk)
-    assert AuditEvent.objects.filter(action="document.verified", object_id=str(doc.pk)).count() == 1
+    assert doc.page_count == 1 and doc.checks_completed_at
+    document_run_checks(document_id=doc.pk)
+    checked = AuditEvent.objects.filter(action="document.checked", object_id=str(doc.pk))
+    assert checked.count() == 1
+    assert checked.get().after["sha256_matches"] is True
 
 
 @pytest.mark.parametrize(
@@ -169,3 +171,79 @@ def test_display_names_never_contain_separators_or_controls(raw):
     name = safe_display_name(raw)
     assert name and "/" not in name and "\\" not in name and ".." != name
     assert all(ord(ch) >= 32 for ch in name)
+
+
+# --------------------------------------------------------------------------- bounded memory
+
+FIFTY_MB = 50 * 1024 * 1024
+
+
+def _big_file(path) -> str:
+    """A 50 MB file on disk, written in chunks (the test itself must not hold it)."""
+    chunk = os.urandom(1024 * 1024)
+    with open(path, "wb") as handle:
+        handle.write(b"%PDF-1.7\n")
+        for _ in range(50):
+            handle.write(chunk)
+    return str(path)
+
+
+def _peak(func):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        value = func()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return value, peak
+
+
+def test_hashing_a_50_mb_stored_object_holds_only_a_chunk_in_memory(tmp_path):
+    import hashlib
+    import tempfile
+
+    from django.core.files.storage import FileSystemStorage
+
+    from kyc.services import spool_and_hash, stored_object_chunks
+
+    storage = FileSystemStorage(location=str(tmp_path))
+    path = _big_file(tmp_path / "big.pdf")
+
+    def run():
+        with tempfile.TemporaryFile() as sink:
+            return spool_and_hash(stored_object_chunks(storage, "big.pdf"), sink)
+
+    (digest, size), peak = _peak(run)
+
+    expected = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            expected.update(block)
+    assert (digest, size) == (expected.hexdigest(), os.path.getsize(path))
+    assert size > FIFTY_MB
+    assert peak < 4 * 1024 * 1024, f"peak {peak / 1048576:.1f} MB for a 50 MB object"
+
+
+def test_inspecting_a_50_mb_upload_streams_it(tmp_path, settings):
+    from kyc.uploads import inspect_upload
+
+    settings.KYC_MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+    path = _big_file(tmp_path / "big.pdf")
+    with open(path, "rb") as handle:
+        inspected, peak = _peak(lambda: inspect_upload(handle, "big.pdf"))
+    assert inspected.size > FIFTY_MB and inspected.content_type == "application/pdf"
+    assert peak < 4 * 1024 * 1024, f"peak {peak / 1048576:.1f} MB for a 50 MB upload"
+
+
+def test_the_upload_refusal_is_the_file_type_checks_verdict(draft_case, seller):
+    from kyc.checks import CheckLimits
+    from kyc.checks.file_type import check_file_type
+
+    with pytest.raises(UnsupportedFileType) as exc:
+        _try(seller, draft_case.merchant, ELF_BYTES, name="invoice.pdf")
+    verdict = check_file_type(ELF_BYTES, len(ELF_BYTES), CheckLimits())
+    assert exc.value.code == verdict.code == "unsupported_file_type"
+    assert exc.value.message == verdict.message_en
+    assert exc.value.details == {"sniffed_type": "application/x-executable"}

@@ -1,0 +1,75 @@
+"""The same registration number (same country, compared without spaces or separators) is
+held by another merchant: one legal entity behind two accounts, or a borrowed licence. The
+service finds the candidates (other merchants' profiles and registration documents)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .base import CheckResult, failed, guarded, passed
+from .context import CheckContext
+from .registration_number import compact_number
+
+NAME = "duplicate_registration_number"
+MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class RegistrationCandidate:
+    merchant_id: int
+    merchant_name: str
+    country: str
+    registration_number: str
+    document_id: int | None = None  # set when the number was found on a document
+
+
+def numbers_of(ctx: CheckContext) -> set[str]:
+    """The registration numbers this document asserts: its own and its merchant's."""
+    return {
+        compact_number(n) for n in (ctx.number, ctx.merchant.registration_number) if n.strip()
+    } - {""}
+
+
+@guarded(NAME)
+def check(ctx: CheckContext, candidates: Iterable[RegistrationCandidate]) -> CheckResult:
+    numbers = numbers_of(ctx)
+    country = ctx.merchant.country.upper()
+    matches = sorted(
+        (
+            c
+            for c in candidates
+            if c.merchant_id != ctx.merchant.id
+            and c.country.upper() == country
+            and compact_number(c.registration_number) in numbers
+        ),
+        key=lambda c: (c.merchant_id, c.document_id or 0),
+    )
+    if not matches:
+        return passed(
+            NAME,
+            "no_duplicate_registration_number",
+            "No other merchant uses this registration number.",
+            "没有其他商家使用此注册号。",
+            registration_numbers=sorted(numbers),
+        )
+    return failed(
+        NAME,
+        "duplicate_registration_number_other_merchant",
+        "This registration number is already used by another account. If your company has "
+        "several accounts, say so in a comment; otherwise check the number you entered.",
+        "此注册号已被其他账户使用。如果贵公司拥有多个账户，请在留言中说明；否则请核对您填写的号码。",
+        registration_numbers=sorted(numbers),
+        country=country,
+        total=len(matches),
+        merchant_ids=sorted({c.merchant_id for c in matches}),
+        matches=[
+            {
+                "merchant_id": c.merchant_id,
+                "merchant_name": c.merchant_name,
+                "registration_number": c.registration_number,
+                "document_id": c.document_id,
+            }
+            for c in matches[:MAX_LISTED]
+        ],
+    )
