@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kyc.models import DocumentStatus, DocumentType, QualificationDocument
+from kyc.models import Disposition, DocumentStatus, DocumentType, QualificationDocument
 from kyc.selectors import document_type_list
 from merchants.forms import BrandChoiceField, CategoryChoiceField
 from merchants.models import Brand, CapabilityKind, Category, Merchant, Person, RiskTier
@@ -340,6 +340,47 @@ class DocumentDecisionForm(CaseActionForm):
             ("", "—"),
             *reason_choices(self.reasons, ReasonKind.REJECTION, ReasonKind.INFORMATION),
         ]
+
+
+class ScreeningDispositionForm(CaseActionForm):
+    """A reviewer's disposition of one sanctions screening hit (one form per hit)."""
+
+    service_required = ("status", "comment")
+    match = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(
+        label=_("Disposition"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[
+            (Disposition.FALSE_POSITIVE, _("False positive")),
+            (Disposition.CONFIRMED, _("Confirmed match")),
+            (Disposition.INCONCLUSIVE, _("Inconclusive (needs a second, senior reviewer)")),
+        ],
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What you compared (date of birth, nationality, address, registry) and why."),
+    )
+
+
+class RiskOverrideForm(CaseActionForm):
+    service_required = ("tier", "comment")
+    tier = forms.ChoiceField(
+        label=_("Risk tier"), required=False, choices=[("", "—"), *RiskTier.choices]
+    )
+    comment = forms.CharField(
+        label=_("Why does the score not fit this merchant?"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Raising to high sends the case to EDD with four-eyes approval; lowering a high "
+            "tier needs a senior reviewer."
+        ),
+    )
 
 
 class RequestInfoForm(CaseActionForm):

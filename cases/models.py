@@ -209,6 +209,16 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
         self.requires_four_eyes = True
 
     @transition(
+        field=state, source=[CaseState.SUBMITTED, CaseState.IN_REVIEW], target=CaseState.EDD
+    )
+    def route_to_edd(self, keep_assignee: bool = False) -> None:
+        """The system's escalation: a high (or prohibited) risk tier forces EDD and four-eyes.
+        `keep_assignee`: the holder is a senior reviewer, who may go on working it."""
+        self.requires_four_eyes = True
+        if not keep_assignee:
+            self.assignee = None
+
+    @transition(
         field=state,
         source=[CaseState.IN_REVIEW, CaseState.EDD],
         target=RETURN_VALUE(CaseState.APPROVED, CaseState.PENDING_SECOND_APPROVAL),

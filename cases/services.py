@@ -20,7 +20,13 @@ from django_fsm import ConcurrentTransition, can_proceed
 from accounts.roles import REVIEWING_ROLES, Role, has_role, is_staff_member
 from audit.services import audit_record
 from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from kyc.models import DocumentStatus, PolicyVersion, QualificationDocument
+from kyc.models import (
+    Disposition,
+    DocumentStatus,
+    PolicyVersion,
+    QualificationDocument,
+    ScreeningMatch,
+)
 from kyc.requirements import active_policy, merchant_requirements
 from kyc.risk import merchant_risk
 from kyc.services import document_set_status
@@ -154,6 +160,52 @@ def _refuse_if_due(case: ReviewCase) -> None:
         )
 
 
+def _refuse_if_screening_blocks(case: ReviewCase) -> None:
+    """No approval while a sanctions screening hit of the merchant awaits disposition, nor
+    ever with a confirmed one (no dealings with a listed party)."""
+    matches = list(
+        ScreeningMatch.objects.filter(
+            merchant_id=case.merchant_id, status__in=[Disposition.OPEN, Disposition.CONFIRMED]
+        )
+        .select_related("entry")
+        .order_by("-score", "id")
+    )
+    confirmed = [m for m in matches if m.status == Disposition.CONFIRMED]
+    if confirmed:
+        raise NotAllowed(
+            "A sanctions screening match is confirmed: the merchant cannot be approved.",
+            code="sanctions_match_confirmed",
+            details={"screening_matches": [_match_ref(m) for m in confirmed]},
+        )
+    open_hits = [m for m in matches if m.status == Disposition.OPEN]
+    if open_hits:
+        names = "; ".join(f"{m.screened_name} ~ {m.matched_name}" for m in open_hits[:5])
+        more = f" and {len(open_hits) - 5} more" if len(open_hits) > 5 else ""
+        raise InvalidInput(
+            f"{len(open_hits)} sanctions screening hit(s) await disposition: {names}{more}.",
+            code="screening_hits_open",
+            details={"screening_matches": [_match_ref(m) for m in open_hits]},
+        )
+
+
+def _match_ref(match: ScreeningMatch) -> dict[str, Any]:
+    return {
+        "id": match.pk,
+        "subject": match.subject,
+        "screened_name": match.screened_name,
+        "matched_name": match.matched_name,
+        "list_id": match.entry.list_id,
+        "score": match.score,
+        "status": match.status,
+    }
+
+
+def _has_inconclusive_hits(case: ReviewCase) -> bool:
+    return ScreeningMatch.objects.filter(
+        merchant_id=case.merchant_id, status=Disposition.INCONCLUSIVE
+    ).exists()
+
+
 def _audit(
     *,
     case: ReviewCase,
@@ -284,7 +336,16 @@ def case_submit(*, actor: Any, case_id: int) -> ReviewCase:
         },
     )
     notify_seller(case=case, event="case.submitted")
+    _enqueue_screening(case)
     return case
+
+
+def _enqueue_screening(case: ReviewCase) -> None:
+    from .tasks import screen_and_score_case_task
+
+    # The tier computed at submission is provisional: the task screens the merchant, applies
+    # the 50% rule and routes a high tier to EDD, after this transaction commits.
+    screen_and_score_case_task.delay_on_commit(case.pk)
 
 
 @transaction.atomic
@@ -311,6 +372,7 @@ def case_resubmit(*, actor: Any, case_id: int, answer: str = "") -> ReviewCase:
         rfi.answer = answer
         rfi.save(update_fields=["answered_at", "answer"])
     _audit(case=case, actor=actor, action="case.resubmitted", before=before, text=answer)
+    _enqueue_screening(case)
     return case
 
 
@@ -319,6 +381,12 @@ def case_withdraw(*, actor: Any, case_id: int, reason: str = "") -> ReviewCase:
     case = _lock_case(actor=actor, case_id=case_id)
     _require_role(actor, [Role.SELLER], "Only the merchant's seller withdraws its case.")
     _require_state(case, case.withdraw, "withdrawn")
+    if case.created_by_id is None and case.kind == CaseKind.REVERIFICATION:
+        # Opened by the platform (after a sanctions re-screening): not the seller's to drop.
+        raise NotAllowed(
+            "This review was opened by the platform and cannot be withdrawn.",
+            code="opened_by_platform",
+        )
     before = _case_state_snapshot(case)
     case.withdraw()
     _save(case)
@@ -543,8 +611,12 @@ def case_approve(
     if case.state == CaseState.EDD and not has_role(actor, Role.SENIOR_REVIEWER):
         raise NotAllowed("Only senior reviewers decide EDD cases.")
     _refuse_if_due(case)
+    _refuse_if_screening_blocks(case)
     codes = _reason_codes(reason_codes, kinds=[ReasonKind.APPROVAL])
     before = _case_state_snapshot(case)
+    if _has_inconclusive_hits(case):
+        # An inconclusive hit does not block, but a second, senior reviewer must see it.
+        case.requires_four_eyes = True
     case.approve(actor)
     _record_decision(case, codes, rationale)
     _save(case)
@@ -575,6 +647,8 @@ def case_second_approve(*, actor: Any, case_id: int, rationale: str = "") -> Rev
         raise NotAllowed(
             "Four-eyes: the maker of an approval cannot also be its checker.", code="maker_checker"
         )
+    # A re-screening may have found a hit while the case waited for its checker.
+    _refuse_if_screening_blocks(case)
     before = _case_state_snapshot(case)
     case.second_approve(actor)
     _save(case)

@@ -1,8 +1,22 @@
+"""Celery shells for the cases app: load by id, call one service, retry on transient errors.
+Every task is idempotent, so a retry (or a duplicate delivery under acks_late) is harmless."""
+
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
+from .screening import (
+    batches,
+    case_score,
+    case_screen_and_score,
+    merchants_rescreen,
+    rescreen_merchant_ids,
+)
 from .services import notification_send
+
+# Database hiccups, a storage or broker connection dropping: worth another try.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError, ConnectionError)
 
 
 @shared_task(
@@ -14,3 +28,58 @@ from .services import notification_send
 )
 def send_notification_task(self: object, notification_id: int) -> None:
     notification_send(notification_id=notification_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=8,
+)
+def screen_and_score_case_task(self: object, case_id: int) -> None:
+    """After a submission or an answered RFI: screening, the 50% rule, the risk score and,
+    for a high tier, the route to EDD (the authoritative tier; submit's is provisional)."""
+    case_screen_and_score(case_id=case_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=8,
+)
+def score_case_task(self: object, case_id: int) -> None:
+    """Re-scores a case after a disposition or new hits (no screening)."""
+    case_score(case_id=case_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=8,
+)
+def rescreen_active_merchants_task(self: object, list_id: int | None = None) -> int:
+    """After a sanctions list reload: fans the live merchants out in batches, each screened
+    by its own task so that one slow or failing batch neither blocks nor repeats the rest.
+    Returns the number of merchants enqueued."""
+    ids = rescreen_merchant_ids()
+    for batch in batches(ids):
+        # Called outside any transaction (a task of its own): plain delay is safe here.
+        rescreen_merchants_task.delay(batch, list_id)
+    return len(ids)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=8,
+)
+def rescreen_merchants_task(self: object, merchant_ids: list[int], list_id: int | None) -> int:
+    """One batch: screens each merchant and opens (or updates) its case for new hits."""
+    return merchants_rescreen(merchant_ids=merchant_ids, list_id=list_id)

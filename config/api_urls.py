@@ -71,6 +71,16 @@ urlpatterns = [
         cases_views.CaseDocumentDecisionView.as_view(),
         name="case-document-decision",
     ),
+    path(
+        "cases/<int:case_id>/screening-matches/<int:match_id>/disposition/",
+        cases_views.CaseScreeningDispositionView.as_view(),
+        name="case-screening-match-disposition",
+    ),
+    path(
+        "cases/<int:case_id>/risk-override/",
+        cases_views.CaseRiskOverrideView.as_view(),
+        name="case-risk-override",
+    ),
     # reference data
     path("document-types/", kyc_views.DocumentTypeListView.as_view(), name="document-type-list"),
     path("categories/", kyc_views.CategoryListView.as_view(), name="category-list"),

@@ -25,6 +25,7 @@ from cases.models import (
 )
 from config.api import InputSerializer
 from kyc.api.serializers import DocumentOut, RequirementsOut
+from kyc.models import Disposition, RiskAssessment, ScreeningMatch
 from merchants.api.serializers import CapabilityOut
 from merchants.models import Merchant, RiskTier
 
@@ -198,12 +199,98 @@ class CaseDecisionOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ScreeningMatchOut(serializers.ModelSerializer):
+    """A sanctions screening hit of the merchant (one of its names or people, or the 50%
+    ownership rule) and its disposition."""
+
+    person_id = serializers.IntegerField(read_only=True, allow_null=True)
+    listed_name = serializers.CharField(source="entry.primary_name", read_only=True)
+    list_id = serializers.CharField(
+        source="entry.list_id", read_only=True, help_text="The publisher's id (OFAC ent_num)."
+    )
+    list_source = serializers.CharField(source="sanctions_list.source", read_only=True)
+    entry_type = serializers.CharField(source="entry.entry_type", read_only=True)
+    programs = serializers.ListField(
+        source="entry.programs", child=serializers.CharField(), read_only=True
+    )
+    disposition = serializers.ChoiceField(
+        source="status", choices=Disposition.choices, read_only=True
+    )
+    disposed_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ScreeningMatch
+        fields = (
+            "id",
+            "subject",
+            "person_id",
+            "screened_name",
+            "matched_name",
+            "listed_name",
+            "list_id",
+            "list_source",
+            "entry_type",
+            "programs",
+            "score",
+            "explanation",
+            "disposition",
+            "disposition_comment",
+            "disposed_by",
+            "disposed_at",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class RiskFactorOut(serializers.Serializer):
+    code = serializers.CharField()
+    points = serializers.IntegerField()
+    reason = serializers.CharField(help_text="English.")
+    reason_zh = serializers.CharField(required=False, help_text="Simplified Chinese.")
+
+
+class RiskAssessmentOut(serializers.ModelSerializer):
+    """The risk score factor by factor, the tier it gives and a reviewer's override."""
+
+    factors = RiskFactorOut(many=True, read_only=True)
+    effective_tier = serializers.CharField(read_only=True)
+    overridden_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = RiskAssessment
+        fields = (
+            "id",
+            "points",
+            "tier",
+            "effective_tier",
+            "factors",
+            "computed_at",
+            "override_tier",
+            "override_comment",
+            "overridden_by",
+            "overridden_at",
+        )
+        read_only_fields = fields
+
+
 class CaseInternalDetailOut(CaseInternalListOut):
     maker = UserRefSerializer(read_only=True, allow_null=True)
     checker = UserRefSerializer(read_only=True, allow_null=True)
     decision_rationale = serializers.CharField(read_only=True)
     policy_version = serializers.SerializerMethodField()
     document_decisions = DocumentDecisionOut(many=True, read_only=True)
+    screening_matches = ScreeningMatchOut(
+        source="api_screening_matches",
+        many=True,
+        read_only=True,
+        help_text="The merchant's sanctions screening hits, open ones first.",
+    )
+    risk = RiskAssessmentOut(
+        source="risk_assessment",
+        read_only=True,
+        allow_null=True,
+        help_text="The stored risk score the case is routed by; null until it is scored.",
+    )
 
     class Meta(CaseInternalListOut.Meta):
         fields = (
@@ -213,6 +300,8 @@ class CaseInternalDetailOut(CaseInternalListOut):
             "decision_rationale",
             "policy_version",
             "document_decisions",
+            "screening_matches",
+            "risk",
         )
         read_only_fields = fields
 
@@ -302,6 +391,23 @@ class DocumentDecisionIn(InputSerializer):
     decision = serializers.ChoiceField(choices=DocumentDecision.Decision.choices)
     reason_code = serializers.CharField(required=False, allow_blank=True, default="")
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ScreeningDispositionIn(InputSerializer):
+    disposition = serializers.ChoiceField(
+        choices=Disposition.choices,
+        help_text="`confirmed`, `false_positive` or `inconclusive` (`open` is refused).",
+    )
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required by the service."
+    )
+
+
+class RiskOverrideIn(InputSerializer):
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required by the service."
+    )
 
 
 # --------------------------------------------------------------------------- requirements

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import is_staff_member
-from cases import services
+from cases import screening, services
 from cases.models import (
     OPEN_STATES,
     DocumentDecision,
@@ -71,6 +71,9 @@ from .serializers import (
     ReasonCodeOut,
     RequestInfoIn,
     ResubmitIn,
+    RiskOverrideIn,
+    ScreeningDispositionIn,
+    ScreeningMatchOut,
     WithdrawIn,
 )
 
@@ -317,7 +320,7 @@ def _case_detail(request: Request, case_id: int) -> Response:
     user = request.user
     case = (
         case_list(actor=user)
-        .select_related("policy_version")
+        .select_related("policy_version", "risk_assessment__overridden_by")
         .prefetch_related(
             Prefetch(
                 "capabilities",
@@ -350,6 +353,10 @@ def _case_detail(request: Request, case_id: int) -> Response:
         actor=user, merchant_id=case.merchant_id
     ).prefetch_related("check_results")
     case.api_comments = comments_visible_to(actor=user, case=case)  # type: ignore[attr-defined]
+    # Evaluated only for staff (under `internal`): sellers never learn of a screening hit.
+    case.api_screening_matches = screening.screening_match_list(  # type: ignore[attr-defined]
+        merchant_id=case.merchant_id
+    )
     return Response(CaseDetailOut(case, context=_context(request)).data)
 
 
@@ -469,7 +476,11 @@ TRANSITIONS: dict[str, type[ApiView]] = {
                 rationale=d["rationale"],
             ),
             "Reviewer holding the case: approves, or records the maker's approval and waits "
-            "for a second senior reviewer where four-eyes applies.",
+            "for a second senior reviewer where four-eyes applies (a high tier, an escalation, "
+            "an inconclusive screening hit). Refused with 400 `screening_hits_open` (the hits "
+            "in `error.details.screening_matches`) while a sanctions screening hit of the "
+            "merchant awaits disposition, and with 403 `sanctions_match_confirmed` when one "
+            "is confirmed.",
         ),
         (
             "second_approve",
@@ -477,7 +488,8 @@ TRANSITIONS: dict[str, type[ApiView]] = {
             lambda actor, case_id, d: services.case_second_approve(
                 actor=actor, case_id=case_id, rationale=d["rationale"]
             ),
-            "Senior reviewer who is not the maker: the checker's approval (four-eyes).",
+            "Senior reviewer who is not the maker: the checker's approval (four-eyes). "
+            "Refused like `approve` while a screening hit is open or confirmed.",
         ),
         (
             "reject",
@@ -557,6 +569,56 @@ class CaseDocumentDecisionView(ApiView):
             note=data.validated_data["note"],
         )
         return Response(DocumentDecisionOut(decision).data, status=status.HTTP_201_CREATED)
+
+
+class CaseScreeningDispositionView(ApiView):
+    @extend_schema(
+        operation_id="cases_screening_matches_dispose",
+        request=ScreeningDispositionIn,
+        responses={200: ScreeningMatchOut},
+        tags=TAG_CASES,
+        description="Reviewer holding the case (a senior reviewer in EDD; the checker while "
+        "it awaits second approval): disposes of one screening hit of the case's merchant as "
+        "`confirmed`, `false_positive` or `inconclusive`, with a comment (required). Only "
+        "`open` hits block approval (400 `screening_hits_open`); `inconclusive` makes the "
+        "case need four-eyes; `confirmed` makes the merchant prohibited.",
+    )
+    @idempotent
+    def post(self, request: Request, case_id: int, match_id: int) -> Response:
+        data = ScreeningDispositionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        match = screening.screening_dispose(
+            actor=request.user,
+            case_id=case_id,
+            match_id=match_id,
+            status=data.validated_data["disposition"],
+            comment=data.validated_data["comment"],
+        )
+        match = screening.screening_match_list(merchant_id=match.merchant_id).get(pk=match.pk)
+        return Response(ScreeningMatchOut(match).data)
+
+
+class CaseRiskOverrideView(ApiView):
+    @extend_schema(
+        operation_id="cases_risk_override",
+        request=RiskOverrideIn,
+        responses={200: CaseDetailOut},
+        tags=TAG_CASES,
+        description="Reviewer holding the case: overrides the risk tier, with a comment "
+        "(required). Raising it to `high` or `prohibited` sends the case to EDD with "
+        "four-eyes approval; lowering a high or prohibited tier needs a senior reviewer.",
+    )
+    @idempotent
+    def post(self, request: Request, case_id: int) -> Response:
+        data = RiskOverrideIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        screening.risk_override(
+            actor=request.user,
+            case_id=case_id,
+            tier=data.validated_data["risk_tier"],
+            comment=data.validated_data["comment"],
+        )
+        return _case_detail(request, case_id)
 
 
 class ReasonCodeListView(ApiView):

@@ -31,7 +31,7 @@ from accounts.forms import apply_domain_error, service_text
 from accounts.roles import REVIEWING_ROLES, Role, has_role, is_staff_member
 from accounts.views import staff_required
 from audit.models import AuditEvent
-from cases import selectors, services
+from cases import screening, selectors, services
 from cases.forms import (
     ApproveForm,
     CaseActionForm,
@@ -43,11 +43,14 @@ from cases.forms import (
     RejectForm,
     ReopenForm,
     RequestInfoForm,
+    RiskOverrideForm,
+    ScreeningDispositionForm,
 )
 from cases.models import CaseState, ReviewCase
-from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from kyc.models import DocumentStatus, QualificationDocument
+from config.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+from kyc.models import DocumentStatus, QualificationDocument, ScreeningMatch
 from kyc.selectors import document_list
+from merchants.models import RiskTier
 from merchants.selectors import person_list
 
 from .presenters import RequirementsPresenter, label_rfi_items
@@ -74,7 +77,62 @@ EVENT_LABELS: dict[str, Promise] = {
     "document.rejected": gettext_lazy("Document rejected"),
     "comment.added.internal": gettext_lazy("Internal note added"),
     "comment.added.seller": gettext_lazy("Seller-visible comment added"),
+    "case.routed_to_edd": gettext_lazy("Routed to EDD by the risk score"),
+    "case.risk_scored": gettext_lazy("Risk scored"),
+    "case.risk_overridden": gettext_lazy("Risk tier overridden"),
+    "case.opened_by_screening": gettext_lazy("Opened by sanctions re-screening"),
+    "screening.hits_recorded": gettext_lazy("Sanctions screening hits found"),
+    "screening.ownership_rule_matched": gettext_lazy("Owned 50% or more by listed parties"),
+    "screening.disposed": gettext_lazy("Screening hit disposed"),
+    "risk.assessed": gettext_lazy("Risk assessed"),
 }
+
+# The fixed messages of cases.screening and the approval refusals, in the page's language
+# (accounts.forms.service_text knows the older ones).
+SCREENING_MESSAGES: dict[str, Promise] = {
+    "Only reviewers dispose of screening hits.": gettext_lazy(
+        "Only reviewers dispose of screening hits."
+    ),
+    "Only reviewers override the risk tier.": gettext_lazy(
+        "Only reviewers override the risk tier."
+    ),
+    "Only a senior reviewer decides a case awaiting second approval.": gettext_lazy(
+        "Only a senior reviewer decides a case awaiting second approval."
+    ),
+    "Only a senior reviewer lowers a high or prohibited risk tier.": gettext_lazy(
+        "Only a senior reviewer lowers a high or prohibited risk tier."
+    ),
+    "A confirmed sanctions match keeps the merchant prohibited.": gettext_lazy(
+        "A confirmed sanctions match keeps the merchant prohibited."
+    ),
+    "A sanctions screening match is confirmed: the merchant cannot be approved.": gettext_lazy(
+        "A sanctions screening match is confirmed: the merchant cannot be approved."
+    ),
+    "A disposition needs a decision and a comment.": gettext_lazy(
+        "A disposition needs a decision and a comment."
+    ),
+    "An override needs a tier and a comment.": gettext_lazy(
+        "An override needs a tier and a comment."
+    ),
+    "Choose confirmed match, false positive or inconclusive.": gettext_lazy(
+        "Choose confirmed match, false positive or inconclusive."
+    ),
+    "Choose low, medium, high or prohibited.": gettext_lazy(
+        "Choose low, medium, high or prohibited."
+    ),
+    "Already the tier of this case.": gettext_lazy("Already the tier of this case."),
+}
+
+
+def _text(message: str) -> str:
+    known = SCREENING_MESSAGES.get(message)
+    return str(known) if known is not None else service_text(message)
+
+
+def _translated(exc: DomainError) -> DomainError:
+    """The refusal with its fixed field messages in the page's language."""
+    exc.fields = {name: [_text(m) for m in errors] for name, errors in exc.fields.items()}
+    return exc
 
 
 # --------------------------------------------------------------------------- queue
@@ -106,9 +164,10 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
             if state == CaseState.IN_REVIEW:
                 actions.add("escalate")
             if state == CaseState.IN_REVIEW or senior:
-                actions |= {"approve", "reject"}
+                actions |= {"approve", "reject", "dispose-screening"}
+            actions.add("override-risk")
         if state == CaseState.PENDING_SECOND_APPROVAL and senior and case.maker_id != user.pk:
-            actions |= {"second-approve", "reject"}
+            actions |= {"second-approve", "reject", "dispose-screening"}
     if state in (CaseState.APPROVED, CaseState.REJECTED) and has_role(
         user, Role.QC_LEAD, Role.COMPLIANCE_ADMIN
     ):
@@ -117,6 +176,10 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
 
 
 # --------------------------------------------------------------------------- the case page
+
+
+# Actions with one form per row (document, screening hit) rather than one per page.
+PER_ROW_ACTIONS = ("decide-document", "dispose-screening")
 
 
 class CasePage:
@@ -174,6 +237,10 @@ class CasePage:
             raw = str((data or {}).get("document", ""))
             kwargs["auto_id"] = f"id_doc{raw if raw.isdigit() else 'x'}_%s"
             return DocumentDecisionForm(**kwargs)
+        if action == "dispose-screening":
+            raw = str((data or {}).get("match", ""))
+            kwargs["auto_id"] = f"id_match{raw if raw.isdigit() else 'x'}_%s"
+            return ScreeningDispositionForm(**kwargs)
         if action == "request-info":
             return RequestInfoForm(
                 prefix="rfi",
@@ -190,6 +257,7 @@ class CasePage:
             "reject": RejectForm,
             "reopen": ReopenForm,
             "comment": CommentForm,
+            "override-risk": RiskOverrideForm,
         }
         return form_classes[action](prefix=action, **kwargs)
 
@@ -209,6 +277,42 @@ class CasePage:
     def _document(self, document_id: int) -> QualificationDocument:
         return next(d for d in self.documents if d.pk == document_id)
 
+    @cached_property
+    def screening_matches(self) -> list[ScreeningMatch]:
+        return list(screening.screening_match_list(merchant_id=self.case.merchant_id))
+
+    def attach_disposition_forms(self, bound: ScreeningDispositionForm | None) -> None:
+        for match in self.screening_matches:
+            if bound is not None and str(bound.data.get("match")) == str(match.pk):
+                form = bound
+            else:
+                form = ScreeningDispositionForm(
+                    initial={"seen_state": self.case.state, "match": match.pk},
+                    auto_id=f"id_match{match.pk}_%s",
+                )
+            match.dispose_form = form  # type: ignore[attr-defined]
+
+    def risk_context(self, events: list[AuditEvent]) -> dict[str, Any]:
+        """The stored assessment (after the background scoring) or, until then, the
+        provisional factors computed at submission."""
+        assessment = screening.risk_assessment_get(self.case)
+        if assessment is not None:
+            factors = assessment.factors
+        else:
+            submitted = next((e for e in reversed(events) if e.action == "case.submitted"), None)
+            factors = (submitted.after or {}).get("risk_factors", []) if submitted else []
+        if assessment is not None:
+            labels = dict(RiskTier.choices)
+            assessment.tier_label = labels.get(assessment.tier, assessment.tier)  # type: ignore[attr-defined]
+            assessment.override_label = labels.get(  # type: ignore[attr-defined]
+                assessment.override_tier, assessment.override_tier
+            )
+        return {
+            "risk_assessment": assessment,
+            "risk_factors": screening.factor_rows(factors),
+            "risk_points": sum(int(f.get("points", 0)) for f in factors),
+        }
+
     def events(self) -> list[AuditEvent]:
         # The audit trail has no selector: it is staff-only and this page is staff-only.
         events = list(AuditEvent.objects.filter(case_id=self.case.pk).order_by("seq"))
@@ -221,19 +325,24 @@ class CasePage:
     ) -> HttpResponse:
         case = self.case
         actions = available_actions(self.user, case)
-        forms = {name: self.form(name) for name in actions if name != "decide-document"}
+        forms = {name: self.form(name) for name in actions if name not in PER_ROW_ACTIONS}
         bound_document_form: DocumentDecisionForm | None = None
+        bound_disposition_form: ScreeningDispositionForm | None = None
         if bound is not None:
             name, form = bound
             if isinstance(form, DocumentDecisionForm):
                 bound_document_form = form
+            elif isinstance(form, ScreeningDispositionForm):
+                bound_disposition_form = form
             elif name in forms:
                 forms[name] = form
         if "decide-document" in actions:
             for doc_id, doc_form in self.document_forms(bound_document_form).items():
                 self._document(doc_id).decide_form = doc_form  # type: ignore[attr-defined]
+        if "dispose-screening" in actions:
+            self.attach_disposition_forms(bound_disposition_form)
         events = self.events()
-        submitted = next((e for e in reversed(events) if e.action == "case.submitted"), None)
+        matches = self.screening_matches
         presented = self.presenter.present_all(self.raw_requirements)
         labels = self.presenter.item_labels(self.raw_requirements)
         rfis = list(
@@ -251,7 +360,14 @@ class CasePage:
             "blocking": [r for r in presented if not r["is_clear"]],
             "documents": self.documents,
             "events": events,
-            "risk_factors": (submitted.after or {}).get("risk_factors", []) if submitted else [],
+            **self.risk_context(events),
+            "screening_matches": matches,
+            "last_screening": AuditEvent.objects.filter(
+                merchant_id=case.merchant_id, action="screening.completed"
+            )
+            .order_by("-seq")
+            .first(),
+            "open_hits": [m for m in matches if m.is_open],
             "comments": list(selectors.comments_visible_to(actor=self.user, case=case)),
             "rfis": rfis,
             "decision_reasons": list(case.decision_reason_codes.all()),
@@ -379,6 +495,27 @@ ACTIONS: dict[str, Action] = {
     "decide-document": Action(
         _document_decide, gettext_lazy("The document decision was recorded.")
     ),
+    "dispose-screening": Action(
+        lambda u, c, f: screening.screening_dispose(
+            actor=u,
+            case_id=c.pk,
+            match_id=f.cleaned_data["match"],
+            status=f.cleaned_data["status"],
+            comment=f.cleaned_data["comment"],
+        ),
+        gettext_lazy("The screening hit was disposed of."),
+    ),
+    "override-risk": Action(
+        lambda u, c, f: screening.risk_override(
+            actor=u, case_id=c.pk, tier=f.cleaned_data["tier"], comment=f.cleaned_data["comment"]
+        ),
+        gettext_lazy("The risk tier was overridden."),
+    ),
+}
+ANCHORS = {
+    "decide-document": "#documents",
+    "dispose-screening": "#screening",
+    "override-risk": "#risk",
 }
 
 
@@ -399,7 +536,14 @@ def _invalid_message(exc: InvalidInput) -> str:
         return _(
             "Not possible yet: some requirements are still due. They are listed under Requirements."
         )
-    return service_text(exc.message)
+    if exc.code == "screening_hits_open":
+        return _(
+            "Not possible yet: sanctions screening hits await disposition. They are listed "
+            "under Sanctions screening."
+        )
+    if exc.code == "tier_unchanged":
+        return _("The case already has this risk tier.")
+    return _text(exc.message)
 
 
 def _refresh(request: HttpRequest, case_id: int) -> CasePage:
@@ -426,15 +570,15 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         messages.error(request, conflict_message(page.case))
         return page.render(status=409)
     except NotAllowed as exc:
-        messages.error(request, service_text(exc.message))
+        messages.error(request, _text(exc.message))
         return _refresh(request, case_id).render(status=403)
     except NotFound:
         raise Http404 from None
     except InvalidInput as exc:
-        apply_domain_error(form, exc, with_message=False)
+        apply_domain_error(form, _translated(exc), with_message=False)
         messages.error(request, _invalid_message(exc))
         page = _refresh(request, case_id)
         return page.render(status=400, bound=(action, form))
     messages.success(request, str(spec.success))
-    anchor = "#documents" if action == "decide-document" else ""
+    anchor = ANCHORS.get(action, "")
     return redirect(reverse("cases:case_detail", kwargs={"case_id": case_id}) + anchor)

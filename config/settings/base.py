@@ -232,7 +232,22 @@ KYC_ALLOWED_MIME_TYPES = ("application/pdf", "image/jpeg", "image/png")
 KYC_OWNERSHIP_DECLARATION_THRESHOLD = 25
 KYC_EXPIRY_WARNING_DAYS = int(os.environ.get("KYC_EXPIRY_WARNING_DAYS", "30"))
 KYC_RFI_DEFAULT_DAYS = 14
+# Document check limits (kyc/checks): a file past them fails its check instead of being read.
+KYC_MAX_PDF_PAGES = int(os.environ.get("KYC_MAX_PDF_PAGES", "50"))
+KYC_MAX_PDF_OBJECTS = int(os.environ.get("KYC_MAX_PDF_OBJECTS", "100000"))
+KYC_MAX_IMAGE_PIXELS = int(os.environ.get("KYC_MAX_IMAGE_PIXELS", str(40_000_000)))
+KYC_MIN_IMAGE_SIDE_PX = int(os.environ.get("KYC_MIN_IMAGE_SIDE_PX", "500"))
+KYC_BRAND_CHAIN_MAX_DEPTH = int(os.environ.get("KYC_BRAND_CHAIN_MAX_DEPTH", "2"))
+KYC_NAME_MATCH_PASS = int(os.environ.get("KYC_NAME_MATCH_PASS", "88"))
+KYC_NAME_MATCH_WARN = int(os.environ.get("KYC_NAME_MATCH_WARN", "75"))
 KYC_SLA_HOURS = {"low": 48, "medium": 24, "high": 12, "prohibited": 4, "": 48}
+# Risk score (kyc/risk.py): the minimum points for each tier above low. High and prohibited
+# force EDD and four-eyes; a confirmed sanctions match is prohibited whatever the points.
+KYC_RISK_TIER_THRESHOLDS = {
+    "medium": int(os.environ.get("KYC_RISK_MEDIUM_POINTS", "25")),
+    "high": int(os.environ.get("KYC_RISK_HIGH_POINTS", "60")),
+    "prohibited": int(os.environ.get("KYC_RISK_PROHIBITED_POINTS", "100")),
+}
 
 LOGGING = {
     "version": 1,

@@ -71,8 +71,9 @@ def test_every_post_endpoint_honours_idempotency_keys():
             continue
         assert getattr(post, "is_idempotent", False), view_class
         checked += 1
-    # merchants, people, documents, capabilities, 11 transitions, comments, document decisions
-    assert checked == 17
+    # merchants, people, documents, capabilities, 11 transitions, comments, document decisions,
+    # screening dispositions, risk override
+    assert checked == 19
 
 
 def test_unknown_api_paths_answer_404_in_the_error_shape(seller_api):

@@ -97,7 +97,7 @@ def test_seller_submits_and_reviewer_approves_in_the_browser(
     page.fill("#id_legal_name", "Ningbo Harbour Trading Co., Ltd.")
     page.select_option("#id_entity_type", "company")
     page.fill("#id_country", "CN")
-    page.fill("#id_registration_number", "91330200MA2AB3CD4E")
+    page.fill("#id_registration_number", "91350100M000100Y43")
     page.click("#main form button[type=submit]")
     page.wait_for_selector("h1:has-text('Ningbo Harbour Trading Co., Ltd.')")
     assert page.locator("#requirements").get_by_text("Declare the legal representative").count()
@@ -110,7 +110,7 @@ def test_seller_submits_and_reviewer_approves_in_the_browser(
     page.wait_for_selector("text=Chen Jing was added.")
 
     # … uploads what is due, and is told nothing is missing.
-    _upload(page, "Entity qualification — Business license", license_pdf, "91330200MA2AB3CD4E")
+    _upload(page, "Entity qualification — Business license", license_pdf, "91350100M000100Y43")
     _upload(
         page,
         "Entity qualification — Identity document (ID card or passport)",

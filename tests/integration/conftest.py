@@ -183,6 +183,11 @@ def _reset_producer_pool(app: Any) -> None:
     if pool is not None:
         pool.force_close_all()
     app._pool = None
+    # kombu keeps its pools in a process-wide registry keyed by the connection: without
+    # clearing it, the next test with the same broker would be handed the closed pool.
+    from kombu import pools
+
+    pools.reset()
     amqp = app.__dict__.get("amqp")
     if amqp is not None:
         amqp._producer_pool = None

@@ -734,6 +734,9 @@ def _info_requested(
 
 def _edd(cmd: Command, u: dict[str, User], case: ReviewCase, ids: dict[int, str]) -> None:
     _submitted(cmd, u, case, ids)  # a PEP owner makes it high risk
+    case.refresh_from_db()
+    if case.state == CaseState.EDD:
+        return  # the screening and scoring task already routed it to EDD
     case_services.case_claim(actor=u["reviewer"], case_id=case.pk)
     case_services.case_escalate(
         actor=u["reviewer"],
