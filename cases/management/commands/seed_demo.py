@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -198,6 +199,33 @@ DEMO_MERCHANTS: list[DemoMerchant] = [
                 "date_of_birth": date(1982, 1, 25),
                 "id_number": "B2345674",
             },
+        ],
+        categories=["electronics"],
+    ),
+    DemoMerchant(
+        # Named like a listed entity (OFAC SDN "ANGLO-CARIBBEAN CO., LTD."): the screening
+        # after submission finds the hit and routes the case to EDD until it is disposed.
+        owner="seller2",
+        target=CaseState.EDD,
+        data={
+            "legal_name": "Anglo Caribbean Company Limited",
+            "entity_type": "company",
+            "country": "GB",
+            "registration_number": "14503281",
+            "registered_address": "12 Fenchurch Street, London EC3M 3BD",
+            "business_model": "cross_border_b2b",
+            "expected_monthly_volume": "250000.00",
+        },
+        people=[
+            {
+                "full_name": "Edward Hale",
+                "is_legal_representative": True,
+                "is_director": True,
+                "ownership_percent": "100",
+                "nationality": "GB",
+                "date_of_birth": date(1971, 6, 9),
+                "id_number": "533401372",
+            }
         ],
         categories=["electronics"],
     ),
@@ -493,6 +521,7 @@ class Command(BaseCommand):
             )
         started = time.monotonic()
         load_reference_data()
+        self._sanctions_list()
         users = self._users()
         created: list[str] = []
         # In-process tasks log one INFO line each; the seed's own report is what matters here.
@@ -513,6 +542,28 @@ class Command(BaseCommand):
                     ) from exc
                 created.append(f"{case.merchant.legal_name} -> case {case.pk} {case.state}")
         self._report(created, time.monotonic() - started)
+
+    # ----------------------------------------------------------------------- sanctions
+
+    def _sanctions_list(self) -> None:
+        """The demo screens against the real OFAC SDN list when the shared data folder is
+        beside the project (it is never copied into the repository)."""
+        from kyc.screening.importer import active_list, import_sanctions_data
+
+        if active_list() is not None:
+            return
+        folder = Path(settings.BASE_DIR).parent / "shared" / "data" / "sanctions"
+        files = sorted(folder.glob("ofac_sdn_*.csv"))
+        if not files:
+            self.stdout.write(
+                "No sanctions list found in ../shared/data/sanctions: screening is off until "
+                "`manage.py import_sanctions PATH_OR_URL` is run."
+            )
+            return
+        result = import_sanctions_data(data=files[-1].read_bytes(), label=files[-1].name)
+        self.stdout.write(
+            f"Sanctions list {files[-1].name}: {result.sanctions_list.entry_count} entries."
+        )
 
     # ----------------------------------------------------------------------- users
 
