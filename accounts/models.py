@@ -17,6 +17,9 @@ class User(AbstractUser):
     preferred_language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
     # Reviewers mark themselves available for automatic assignment.
     is_available = models.BooleanField(default=True)
+    # The most open cases auto-assignment gives this reviewer; "next case" respects it too.
+    max_open_cases = models.PositiveSmallIntegerField(default=25)
+    team = models.CharField(max_length=60, blank=True)
 
     class Meta:
         ordering = ["username"]

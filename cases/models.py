@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -86,6 +87,40 @@ REVIEW_QUEUE_STATES = (
 )
 
 
+class Queue(models.Model):
+    """An inbox of review cases, configured as data: which case kinds and risk tiers it takes,
+    the team that works it, its SLA, and where a breach escalates to."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    name_en = models.CharField(max_length=120)
+    name_zh = models.CharField(max_length=120, blank=True)
+    case_kinds = models.JSONField(default=list, blank=True)  # [] = every kind
+    risk_tiers = models.JSONField(default=list, blank=True)  # [] = every tier
+    team = models.CharField(max_length=60, blank=True)
+    requires_senior = models.BooleanField(default=False)  # EDD and four-eyes queues
+    sla_hours = models.PositiveIntegerField(default=48)
+    # Routing order: the first active queue (lowest `position`) that accepts a case gets it.
+    position = models.PositiveSmallIntegerField(default=100)
+    escalation_queue = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    @property
+    def name(self) -> str:
+        return (
+            self.name_zh
+            if (get_language() or "").startswith("zh") and self.name_zh
+            else self.name_en
+        )
+
+
 def _is_unassigned(case: Any) -> bool:
     return case.assignee_id is None
 
@@ -110,6 +145,12 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
     risk_tier = models.CharField(max_length=20, choices=RiskTier.choices, blank=True)
     requires_four_eyes = models.BooleanField(default=False)
     sla_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    queue = models.ForeignKey(
+        Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    sla_breached_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -152,7 +193,11 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["sla_due_at", "priority", "id"]
-        indexes = [models.Index(fields=["state", "sla_due_at"])]
+        indexes = [
+            models.Index(fields=["state", "sla_due_at"]),
+            models.Index(fields=["queue", "state", "sla_due_at", "priority", "id"]),
+            models.Index(fields=["assignee", "state"]),
+        ]
 
     def __str__(self) -> str:
         return f"Case {self.pk} ({self.get_kind_display()}, {self.get_state_display()})"
@@ -366,6 +411,9 @@ class InformationRequestItem(models.Model):
         QualificationDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     requirement_code = models.CharField(max_length=120, blank=True)
+    capability = models.ForeignKey(
+        Capability, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     note = models.TextField(blank=True)
 
     class Meta:
@@ -405,3 +453,65 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class EddItem(models.TextChoices):
+    SOURCE_OF_FUNDS = "source_of_funds", _("Source of funds")
+    SOURCE_OF_WEALTH = "source_of_wealth", _("Source of wealth")
+    OWNERSHIP_EXPLAINED = "ownership_explained", _("Ownership structure explained")
+    ADVERSE_MEDIA = "adverse_media", _("Adverse media reviewed")
+    WEBSITE_REVIEWED = "website_reviewed", _("Website / store reviewed")
+
+
+class EddChecklistItem(models.Model):
+    """One item of a case's enhanced-due-diligence checklist, with the senior reviewer's
+    notes and evidence."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        SATISFIED = "satisfied", _("Satisfied")
+        CONCERN = "concern", _("Concern found")
+        NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="edd_items")
+    item = models.CharField(max_length=40, choices=EddItem.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    notes = models.TextField(blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "item"], name="edd_item_unique_per_case")
+        ]
+
+
+def edd_evidence_key(instance: EddEvidence, filename: str) -> str:
+    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
+        instance.content_type, "bin"
+    )
+    return f"edd/case-{instance.item.case_id}/{instance.uuid}.{ext}"
+
+
+class EddEvidence(models.Model):
+    """A file a senior reviewer attaches to an EDD checklist item (same hostile-upload rules
+    as seller documents)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    item = models.ForeignKey(EddChecklistItem, on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(upload_to=edd_evidence_key, max_length=300)
+    original_filename = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
