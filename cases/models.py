@@ -238,16 +238,17 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         source=CaseState.INFO_REQUESTED,
-        target=RETURN_VALUE(CaseState.SUBMITTED, CaseState.IN_REVIEW),
+        target=RETURN_VALUE(CaseState.SUBMITTED, CaseState.IN_REVIEW, CaseState.EDD),
     )
-    def resubmit(self, back_to: object = None) -> str:
-        """`back_to`: the reviewer who asked, when still available; else the queue."""
+    def resubmit(self, back_to: object = None, in_edd: bool = False) -> str:
+        """`back_to`: the reviewer who asked, when still available; else the queue.
+        `in_edd`: the RFI was sent from EDD, so the answer goes back to EDD, not L1 review."""
         self.rfi_deadline = None
         self.submitted_at = timezone.now()
-        if back_to is not None:
-            self.assignee = back_to  # type: ignore[assignment]
-            return CaseState.IN_REVIEW
-        return CaseState.SUBMITTED
+        self.assignee = back_to  # type: ignore[assignment]
+        if in_edd:
+            return CaseState.EDD
+        return CaseState.IN_REVIEW if back_to is not None else CaseState.SUBMITTED
 
     @transition(field=state, source=CaseState.IN_REVIEW, target=CaseState.EDD)
     def escalate(self) -> None:

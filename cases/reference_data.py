@@ -307,8 +307,130 @@ RULES_V1: list[tuple[Any, ...]] = [
 ]
 
 
+# Review queues (data: compliance admins edit them in the admin). Routing takes the first
+# active queue, by position, whose kinds and tiers accept the case; the stage queues (EDD,
+# second approval) and the escalation queue are reached only by their stage or by an SLA
+# breach (cases.queues.STAGE_QUEUES). Columns: code, en, zh, kinds, tiers, team,
+# requires_senior, sla_hours, position, escalation target.
+QUEUES: list[tuple[str, str, str, list[str], list[str], str, bool, int, int, str]] = [
+    ("sla-escalations", "SLA escalations", "超时升级", [], [], "senior", True, 8, 5, ""),
+    (
+        "second-approval",
+        "Second approval (four-eyes)",
+        "双人复核",
+        [],
+        [],
+        "senior",
+        True,
+        8,
+        10,
+        "sla-escalations",
+    ),
+    (
+        "edd",
+        "Enhanced due diligence",
+        "强化尽职调查",
+        [],
+        [],
+        "senior",
+        True,
+        24,
+        20,
+        "sla-escalations",
+    ),
+    (
+        "onboarding-high-risk",
+        "Onboarding: high risk",
+        "入驻：高风险",
+        ["onboarding"],
+        ["high", "prohibited"],
+        "senior",
+        True,
+        12,
+        30,
+        "sla-escalations",
+    ),
+    (
+        "onboarding-standard",
+        "Onboarding: standard",
+        "入驻：标准",
+        ["onboarding"],
+        ["low", "medium", ""],
+        "onboarding",
+        False,
+        48,
+        40,
+        "sla-escalations",
+    ),
+    (
+        "reverification",
+        "Re-verification",
+        "重新核验",
+        ["reverification"],
+        [],
+        "maintenance",
+        False,
+        24,
+        50,
+        "sla-escalations",
+    ),
+    (
+        "change-of-details",
+        "Change of details",
+        "信息变更",
+        ["change_of_details"],
+        [],
+        "maintenance",
+        False,
+        48,
+        60,
+        "sla-escalations",
+    ),
+    (
+        "periodic-review",
+        "Periodic review",
+        "定期复审",
+        ["periodic_review"],
+        [],
+        "maintenance",
+        False,
+        72,
+        70,
+        "sla-escalations",
+    ),
+    ("general", "General", "综合", [], [], "", False, 48, 900, "sla-escalations"),
+]
+
+
+def load_queues() -> None:
+    """Creates the default queues; an existing queue keeps what an admin changed."""
+    from .models import Queue
+
+    created: dict[str, Queue] = {}
+    for code, en, zh, kinds, tiers, team, senior, hours, position, _target in QUEUES:
+        created[code], _ = Queue.objects.get_or_create(
+            code=code,
+            defaults={
+                "name_en": en,
+                "name_zh": zh,
+                "case_kinds": kinds,
+                "risk_tiers": tiers,
+                "team": team,
+                "requires_senior": senior,
+                "sla_hours": hours,
+                "position": position,
+            },
+        )
+    for code, *_rest, target in QUEUES:
+        queue = created[code]
+        if target and queue.escalation_queue_id is None:
+            queue.escalation_queue = created[target]
+            queue.save(update_fields=["escalation_queue"])
+
+
 @transaction.atomic
 def load_reference_data() -> PolicyVersion:
+    load_queues()
     for code, family, en, zh, expiry, number in DOCUMENT_TYPES:
         DocumentType.objects.update_or_create(
             code=code,

@@ -50,6 +50,8 @@ from kyc.risk import (
 )
 from merchants.models import Capability, CapabilityStatus, Merchant, MerchantStatus, RiskTier
 
+from . import queues
+from .edd import edd_checklist_ensure
 from .models import OPEN_STATES, CaseKind, CaseState, ReviewCase
 from .services import (
     PRIORITY_BY_TIER,
@@ -303,10 +305,13 @@ def case_score(*, case_id: int) -> ReviewCase:
         case.route_to_edd(
             keep_assignee=holder is not None and has_role(holder, Role.SENIOR_REVIEWER)
         )
+        queues.case_route(case)
     after = _risk_snapshot(case)
     if after == before and not routed:
         return case
     _save(case)
+    if routed:
+        edd_checklist_ensure(case)
     audit_record(
         action="case.routed_to_edd" if routed else "case.risk_scored",
         obj=case,
@@ -534,8 +539,11 @@ def risk_override(*, actor: Any, case_id: int, tier: str, comment: str) -> Revie
         case.requires_four_eyes = True
         if case.state == CaseState.IN_REVIEW:
             case.route_to_edd(keep_assignee=has_role(actor, Role.SENIOR_REVIEWER))
+            queues.case_route(case)
             routed = True
     _save(case)
+    if routed:
+        edd_checklist_ensure(case)
     audit_record(
         action="case.risk_overridden",
         actor=actor,

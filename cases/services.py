@@ -42,6 +42,7 @@ from merchants.models import (
 )
 from merchants.services import capability_request, capability_set_status, merchant_create
 
+from . import queues
 from .models import (
     CaseKind,
     CaseState,
@@ -319,6 +320,7 @@ def case_submit(*, actor: Any, case_id: int) -> ReviewCase:
     case.policy_version = active_policy()
     case.submit()
     case.sla_due_at = timezone.now() + timedelta(hours=settings.KYC_SLA_HOURS.get(score.tier, 48))
+    queues.case_route(case)  # its queue's SLA, when a queue takes it
     _save(case)
     Capability.objects.filter(
         pk__in=case.capabilities.values("pk"), status=CapabilityStatus.UNREQUESTED
@@ -363,8 +365,13 @@ def case_resubmit(*, actor: Any, case_id: int, answer: str = "") -> ReviewCase:
         and reviewer.is_available
         and (has_role(reviewer, *REVIEWING_ROLES))
     )
+    # An RFI sent during EDD returns to EDD (its checklist exists), and only to a senior.
+    in_edd = case.edd_items.exists()
+    if in_edd and not (reviewer is not None and has_role(reviewer, Role.SENIOR_REVIEWER)):
+        available = False
     # Same reviewer, straight back into review when available: they already know the file.
-    case.resubmit(reviewer if available else None)
+    case.resubmit(reviewer if available else None, in_edd=in_edd)
+    queues.case_route(case)  # back in the platform's hands: a new SLA clock
     _save(case)
     rfi = case.information_requests.filter(answered_at__isnull=True).first()
     if rfi is not None:
@@ -425,6 +432,7 @@ def case_claim(*, actor: Any, case_id: int) -> ReviewCase:
         raise NotAllowed("EDD cases are worked by senior reviewers.")
     before = _case_state_snapshot(case)
     case.claim(actor)
+    case.assigned_at = timezone.now()
     _save(case)
     _audit(case=case, actor=actor, action="case.claimed", before=before)
     return case
@@ -438,6 +446,7 @@ def case_release(*, actor: Any, case_id: int) -> ReviewCase:
     _require_holder(actor, case)
     before = _case_state_snapshot(case)
     case.release()
+    case.assigned_at = None
     _save(case)
     _audit(case=case, actor=actor, action="case.released", before=before)
     return case
@@ -470,6 +479,22 @@ def case_request_info(
             "The deadline must be in the future.", fields={"deadline": ["Must be in the future."]}
         )
     cleaned_items = _clean_rfi_items(case, items or [])
+    # "Ask about Z": an item may name one of the case's capabilities.
+    case_capabilities = {c.pk: c for c in case.capabilities.all()}
+    for index, (raw, item) in enumerate(zip(items or [], cleaned_items, strict=True)):
+        capability_id = raw.get("capability_id")
+        if capability_id in (None, ""):
+            continue
+        raw_id = str(capability_id)
+        capability = case_capabilities.get(int(raw_id)) if raw_id.isdigit() else None
+        if capability is None:
+            raise InvalidInput(
+                "Some RFI items are invalid.",
+                fields={
+                    "items": [f"item {index + 1}: capability {capability_id} is not in the case"]
+                },
+            )
+        item["capability"] = capability
     before = _case_state_snapshot(case)
     case.request_info(deadline)
     _save(case)
@@ -552,18 +577,35 @@ def case_escalate(*, actor: Any, case_id: int, rationale: str) -> ReviewCase:
     case.escalate()
     if not has_role(actor, Role.SENIOR_REVIEWER):
         case.assignee = None  # a senior reviewer takes it from the EDD queue
+    queues.case_route(case)  # the EDD queue and its SLA
     _save(case)
+    from .edd import edd_checklist_ensure  # cases.edd builds on these services
+
+    edd_checklist_ensure(case)
     _audit(case=case, actor=actor, action="case.escalated", before=before, text=rationale)
     return case
 
 
 def _final_approval_effects(case: ReviewCase) -> dict[str, Any]:
-    """Activates the case's capabilities and accepts the documents still awaiting review."""
+    """Applies the per-capability decisions: approved or undecided capabilities become
+    active, rejected ones inactive (`rejected.retry` / `rejected.final`); refuses when none
+    would end approved. Accepts the documents still awaiting review."""
+    from .decisions import capability_outcomes
+
+    to_activate, rejected_caps = capability_outcomes(
+        case, case.capabilities.select_related("category", "brand")
+    )
     capability_changes = [
         capability_set_status(capability=c, status=CapabilityStatus.ACTIVE)
-        for c in case.capabilities.select_related("category", "brand").exclude(
-            status=CapabilityStatus.ACTIVE
+        for c in to_activate
+        if c.status != CapabilityStatus.ACTIVE
+    ] + [
+        capability_set_status(
+            capability=c,
+            status=CapabilityStatus.INACTIVE,
+            disabled_reason=f"rejected.{d.severity or Severity.RETRY}",
         )
+        for c, d in rejected_caps
     ]
     accepted = [
         document_set_status(document=d, status=DocumentStatus.ACCEPTED)
@@ -612,13 +654,21 @@ def case_approve(
         raise NotAllowed("Only senior reviewers decide EDD cases.")
     _refuse_if_due(case)
     _refuse_if_screening_blocks(case)
+    from .edd import edd_refuse_if_incomplete
+
+    edd_refuse_if_incomplete(case)
     codes = _reason_codes(reason_codes, kinds=[ReasonKind.APPROVAL])
     before = _case_state_snapshot(case)
+    if case.state == CaseState.EDD:
+        # An EDD case is always approved by two senior reviewers, whatever its flags say.
+        case.requires_four_eyes = True
     if _has_inconclusive_hits(case):
         # An inconclusive hit does not block, but a second, senior reviewer must see it.
         case.requires_four_eyes = True
     case.approve(actor)
     _record_decision(case, codes, rationale)
+    if case.state == CaseState.PENDING_SECOND_APPROVAL:
+        queues.case_route(case)  # the second-approval queue and its SLA
     _save(case)
     effects: dict[str, Any] = {}
     if case.state == CaseState.APPROVED:

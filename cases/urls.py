@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import review, seller
+from .views import edd, queue, review, seller
 
 app_name = "cases"
 
@@ -24,7 +24,10 @@ urlpatterns = [
     path("seller/cases/<int:case_id>/withdraw/", seller.case_withdraw, name="seller_withdraw"),
     path("seller/cases/<int:case_id>/comment/", seller.case_comment, name="seller_comment"),
     # Reviewer workbench.
-    path("review/", review.queue, name="queue"),
+    path("review/", queue.queue, name="queue"),
+    path("review/next/", queue.next_case, name="next_case"),
+    path("review/availability/", queue.availability, name="availability"),
+    path("review/cases/<int:case_id>/reassign/", queue.case_reassign, name="case_reassign"),
     path("review/cases/<int:case_id>/", review.case_detail, name="case_detail"),
     *[
         path(
@@ -35,4 +38,11 @@ urlpatterns = [
         )
         for action in review.ACTIONS
     ],
+    path("review/cases/<int:case_id>/edd/<str:item>/", edd.item_update, name="edd_item_update"),
+    path(
+        "review/cases/<int:case_id>/edd/<str:item>/evidence/",
+        edd.evidence_add,
+        name="edd_evidence_add",
+    ),
+    path("review/edd-evidence/<int:evidence_id>/", edd.evidence_file, name="edd_evidence_file"),
 ]

@@ -4,6 +4,9 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api.views import MeView
+from cases.api import decisions as cases_decisions_api
+from cases.api import edd as cases_edd
+from cases.api import queues as queues_views
 from cases.api import views as cases_views
 from config.api import not_found
 from kyc.api import views as kyc_views
@@ -13,6 +16,20 @@ app_name = "api"
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
+    path("me/availability/", queues_views.AvailabilityView.as_view(), name="me-availability"),
+    # queues and assignment
+    path("queues/", queues_views.QueueListView.as_view(), name="queue-list"),
+    path(
+        "queues/<slug:code>/cases/",
+        queues_views.QueueCaseListView.as_view(),
+        name="queue-case-list",
+    ),
+    path("cases/next/", queues_views.CaseNextView.as_view(), name="case-next"),
+    path(
+        "cases/<int:case_id>/reassign/",
+        queues_views.CaseReassignView.as_view(),
+        name="case-reassign",
+    ),
     # merchants, people, capabilities, requirements
     path("merchants/", cases_views.MerchantListView.as_view(), name="merchant-list"),
     path(
@@ -72,6 +89,11 @@ urlpatterns = [
         name="case-document-decision",
     ),
     path(
+        "cases/<int:case_id>/capabilities/<int:capability_id>/decision/",
+        cases_decisions_api.CaseCapabilityDecisionView.as_view(),
+        name="case-capability-decision",
+    ),
+    path(
         "cases/<int:case_id>/screening-matches/<int:match_id>/disposition/",
         cases_views.CaseScreeningDispositionView.as_view(),
         name="case-screening-match-disposition",
@@ -80,6 +102,23 @@ urlpatterns = [
         "cases/<int:case_id>/risk-override/",
         cases_views.CaseRiskOverrideView.as_view(),
         name="case-risk-override",
+    ),
+    # enhanced due diligence
+    path("cases/<int:case_id>/edd/", cases_edd.EddChecklistView.as_view(), name="case-edd"),
+    path(
+        "cases/<int:case_id>/edd/<str:item>/",
+        cases_edd.EddItemView.as_view(),
+        name="case-edd-item",
+    ),
+    path(
+        "cases/<int:case_id>/edd/<str:item>/evidence/",
+        cases_edd.EddEvidenceView.as_view(),
+        name="case-edd-evidence",
+    ),
+    path(
+        "edd-evidence/<int:evidence_id>/file/",
+        cases_edd.EddEvidenceFileView.as_view(),
+        name="case-edd-evidence-file",
     ),
     # reference data
     path("document-types/", kyc_views.DocumentTypeListView.as_view(), name="document-type-list"),

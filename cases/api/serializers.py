@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import UserRefSerializer
 from cases.models import (
+    CapabilityDecision,
     CaseKind,
     CaseState,
     Comment,
@@ -153,10 +154,11 @@ class CommentOut(serializers.ModelSerializer):
 class RfiItemOut(serializers.ModelSerializer):
     reason_code = ReasonCodeOut(read_only=True, allow_null=True)
     document_id = serializers.IntegerField(read_only=True, allow_null=True)
+    capability_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = InformationRequestItem
-        fields = ("id", "reason_code", "document_id", "requirement_code", "note")
+        fields = ("id", "reason_code", "document_id", "requirement_code", "capability_id", "note")
         read_only_fields = fields
 
 
@@ -273,12 +275,42 @@ class RiskAssessmentOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CapabilityDecisionOut(serializers.ModelSerializer):
+    """A per-capability decision as the seller may see it (the rationale is internal)."""
+
+    case_id = serializers.IntegerField(read_only=True)
+    capability_id = serializers.IntegerField(read_only=True)
+    reason_codes = ReasonCodeOut(many=True, read_only=True)
+
+    class Meta:
+        model = CapabilityDecision
+        fields: tuple[str, ...] = (
+            "id",
+            "case_id",
+            "capability_id",
+            "decision",
+            "severity",
+            "reason_codes",
+            "decided_at",
+        )
+        read_only_fields: tuple[str, ...] = fields
+
+
+class CapabilityDecisionInternalOut(CapabilityDecisionOut):
+    decided_by = UserRefSerializer(read_only=True)
+
+    class Meta(CapabilityDecisionOut.Meta):
+        fields = (*CapabilityDecisionOut.Meta.fields, "rationale", "decided_by")
+        read_only_fields: tuple[str, ...] = fields
+
+
 class CaseInternalDetailOut(CaseInternalListOut):
     maker = UserRefSerializer(read_only=True, allow_null=True)
     checker = UserRefSerializer(read_only=True, allow_null=True)
     decision_rationale = serializers.CharField(read_only=True)
     policy_version = serializers.SerializerMethodField()
     document_decisions = DocumentDecisionOut(many=True, read_only=True)
+    capability_decisions = CapabilityDecisionInternalOut(many=True, read_only=True)
     screening_matches = ScreeningMatchOut(
         source="api_screening_matches",
         many=True,
@@ -300,6 +332,7 @@ class CaseInternalDetailOut(CaseInternalListOut):
             "decision_rationale",
             "policy_version",
             "document_decisions",
+            "capability_decisions",
             "screening_matches",
             "risk",
         )
@@ -320,6 +353,7 @@ class CaseDetailOut(CaseListOut):
     comments = CommentOut(source="api_comments", many=True, read_only=True)
     information_requests = InformationRequestOut(many=True, read_only=True)
     decision = CaseDecisionOut(source="*", read_only=True)
+    capability_decisions = CapabilityDecisionOut(many=True, read_only=True)
     internal = serializers.SerializerMethodField(help_text="Staff only; null for sellers.")
 
     class Meta(CaseListOut.Meta):
@@ -331,6 +365,7 @@ class CaseDetailOut(CaseListOut):
             "comments",
             "information_requests",
             "decision",
+            "capability_decisions",
         )
         read_only_fields = fields
 
@@ -350,6 +385,9 @@ class RequestInfoItemIn(InputSerializer):
     document_id = serializers.IntegerField(required=False, allow_null=True)
     reason_code = serializers.CharField(required=False, allow_blank=True)
     requirement_code = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    capability_id = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Ask about one of the case's capabilities."
+    )
     note = serializers.CharField(required=False, allow_blank=True)
 
 

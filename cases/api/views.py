@@ -25,6 +25,7 @@ from accounts.roles import is_staff_member
 from cases import screening, services
 from cases.models import (
     OPEN_STATES,
+    CapabilityDecision,
     DocumentDecision,
     InformationRequest,
     InformationRequestItem,
@@ -341,6 +342,12 @@ def _case_detail(request: Request, case_id: int) -> Response:
             Prefetch(
                 "document_decisions",
                 queryset=DocumentDecision.objects.select_related("reason_code", "decided_by"),
+            ),
+            Prefetch(
+                "capability_decisions",
+                queryset=CapabilityDecision.objects.select_related("decided_by").prefetch_related(
+                    "reason_codes"
+                ),
             ),
         )
         .filter(pk=case_id)

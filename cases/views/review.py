@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from django import forms as django_forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -29,8 +30,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import apply_domain_error, service_text
 from accounts.roles import REVIEWING_ROLES, Role, has_role, is_staff_member
-from accounts.views import staff_required
 from audit.models import AuditEvent
+from cases import decisions as capability_decisions
 from cases import screening, selectors, services
 from cases.forms import (
     ApproveForm,
@@ -38,19 +39,25 @@ from cases.forms import (
     CommentForm,
     DocumentDecisionForm,
     EscalateForm,
-    QueueFilterForm,
     RationaleForm,
     RejectForm,
     ReopenForm,
     RequestInfoForm,
     RiskOverrideForm,
     ScreeningDispositionForm,
+    reason_choices,
 )
-from cases.models import CaseState, ReviewCase
+from cases.models import (
+    CapabilityDecision,
+    CaseState,
+    CommentVisibility,
+    ReasonKind,
+    ReviewCase,
+)
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from kyc.models import DocumentStatus, QualificationDocument, ScreeningMatch
 from kyc.selectors import document_list
-from merchants.models import RiskTier
+from merchants.models import Merchant, Person, RiskTier
 from merchants.selectors import person_list
 
 from .presenters import RequirementsPresenter, label_rfi_items
@@ -85,6 +92,7 @@ EVENT_LABELS: dict[str, Promise] = {
     "screening.ownership_rule_matched": gettext_lazy("Owned 50% or more by listed parties"),
     "screening.disposed": gettext_lazy("Screening hit disposed"),
     "risk.assessed": gettext_lazy("Risk assessed"),
+    "capability.decided": gettext_lazy("Capability decided"),
 }
 
 # The fixed messages of cases.screening and the approval refusals, in the page's language
@@ -121,7 +129,44 @@ SCREENING_MESSAGES: dict[str, Promise] = {
         "Choose low, medium, high or prohibited."
     ),
     "Already the tier of this case.": gettext_lazy("Already the tier of this case."),
+    "Only reviewers decide capabilities.": gettext_lazy("Only reviewers decide capabilities."),
+    capability_decisions.ALL_REJECTED_MESSAGE: gettext_lazy(
+        "Every capability of this case would be rejected: reject the case instead."
+    ),
+    "Give at least one reason code.": gettext_lazy("Give at least one reason code."),
+    "Explain the decision.": gettext_lazy("Explain the decision."),
 }
+
+
+class CapabilityDecisionForm(CaseActionForm):
+    """Approve or reject one capability of the case; the page's script and the service both
+    insist on reason codes and a rationale for a rejection."""
+
+    service_required = ("reason_codes", "rationale")
+    capability = django_forms.IntegerField(widget=django_forms.HiddenInput)
+    decision = django_forms.ChoiceField(
+        label=gettext_lazy("Decision"),
+        widget=django_forms.RadioSelect,
+        choices=CapabilityDecision.Decision.choices,
+    )
+    reason_codes = django_forms.MultipleChoiceField(
+        label=gettext_lazy("Rejection reasons"),
+        required=False,
+        widget=django_forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Needed for a rejection; any final reason makes it final."),
+    )
+    rationale = django_forms.CharField(
+        label=gettext_lazy("Rationale"),
+        required=False,
+        widget=django_forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("Needed for a rejection. Internal: kept in the case file."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason_codes"].choices = reason_choices(  # type: ignore[attr-defined]
+            self.reasons, ReasonKind.REJECTION
+        )
 
 
 def _text(message: str) -> str:
@@ -138,12 +183,7 @@ def _translated(exc: DomainError) -> DomainError:
 # --------------------------------------------------------------------------- queue
 
 
-@staff_required
-def queue(request: HttpRequest) -> HttpResponse:
-    form = QueueFilterForm(request.GET or {"queue": "open"})
-    cases = selectors.case_list(actor=request.user, filters=form.filters())
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "cases/review/queue.html", {"form": form, "page": page})
+# The queue page lives in cases/views/queue.py.
 
 
 # --------------------------------------------------------------------------- what may be done
@@ -164,7 +204,7 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
             if state == CaseState.IN_REVIEW:
                 actions.add("escalate")
             if state == CaseState.IN_REVIEW or senior:
-                actions |= {"approve", "reject", "dispose-screening"}
+                actions |= {"approve", "reject", "dispose-screening", "decide-capability"}
             actions.add("override-risk")
         if state == CaseState.PENDING_SECOND_APPROVAL and senior and case.maker_id != user.pk:
             actions |= {"second-approve", "reject", "dispose-screening"}
@@ -179,7 +219,11 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
 
 
 # Actions with one form per row (document, screening hit) rather than one per page.
-PER_ROW_ACTIONS = ("decide-document", "dispose-screening")
+PER_ROW_ACTIONS = ("decide-document", "dispose-screening", "decide-capability")
+# Linked merchants shown per signal: enough to see a ring, bounded so the page stays fast.
+LINKED_LIMIT = 20
+# How deep the ownership tree follows owners that are themselves merchants on file.
+OWNERSHIP_DEPTH = 3
 
 
 class CasePage:
@@ -237,6 +281,10 @@ class CasePage:
             raw = str((data or {}).get("document", ""))
             kwargs["auto_id"] = f"id_doc{raw if raw.isdigit() else 'x'}_%s"
             return DocumentDecisionForm(**kwargs)
+        if action == "decide-capability":
+            raw = str((data or {}).get("capability", ""))
+            kwargs["auto_id"] = f"id_cap{raw if raw.isdigit() else 'x'}_%s"
+            return CapabilityDecisionForm(**kwargs)
         if action == "dispose-screening":
             raw = str((data or {}).get("match", ""))
             kwargs["auto_id"] = f"id_match{raw if raw.isdigit() else 'x'}_%s"
@@ -313,6 +361,140 @@ class CasePage:
             "risk_points": sum(int(f.get("points", 0)) for f in factors),
         }
 
+    @cached_property
+    def capability_decisions(self) -> dict[int, CapabilityDecision]:
+        return {
+            d.capability_id: d
+            for d in capability_decisions.capability_decision_list(case=self.case)
+        }
+
+    def capability_rows(
+        self, presented: list[dict[str, Any]], bound: CapabilityDecisionForm | None, can: bool
+    ) -> list[dict[str, Any]]:
+        """Per capability of the case: its requirements, the decision so far and the form."""
+        by_capability = {r["capability"].pk: r for r in presented if r.get("capability")}
+        rows = []
+        for capability in self.capabilities:
+            decision = self.capability_decisions.get(capability.pk)
+            form = None
+            if can:
+                if bound is not None and str(bound.data.get("capability")) == str(capability.pk):
+                    form = bound
+                else:
+                    initial: dict[str, Any] = {
+                        "seen_state": self.case.state,
+                        "capability": capability.pk,
+                    }
+                    if decision is not None:
+                        initial |= {
+                            "decision": decision.decision,
+                            "reason_codes": [rc.code for rc in decision.reason_codes.all()],
+                            "rationale": decision.rationale,
+                        }
+                    form = CapabilityDecisionForm(
+                        initial=initial, reasons=self.reasons, auto_id=f"id_cap{capability.pk}_%s"
+                    )
+            rows.append(
+                {
+                    "capability": capability,
+                    "requirements": by_capability.get(capability.pk),
+                    "decision": decision,
+                    "form": form,
+                }
+            )
+        return rows
+
+    def ownership(self, people: list[Person]) -> dict[str, Any]:
+        """Owners at or above the declaration threshold and control persons marked, and a
+        tree merchant → owners, nested where an owner's name is a merchant on file (one
+        query per level, bounded depth)."""
+        threshold = settings.KYC_OWNERSHIP_DECLARATION_THRESHOLD
+        for person in people:
+            person.is_major_owner = person.ownership_percent >= threshold  # type: ignore[attr-defined]
+            person.is_control_person = bool(person.control_type)  # type: ignore[attr-defined]
+
+        def node(person: Person) -> dict[str, Any]:
+            return {"name": person.full_name, "percent": person.ownership_percent, "children": []}
+
+        owners = [p for p in people if p.is_beneficial_owner or p.ownership_percent > 0]
+        root = [node(p) for p in owners]
+        level = root
+        seen = {self.case.merchant.legal_name}
+        for _depth in range(OWNERSHIP_DEPTH):
+            names = {n["name"] for n in level} - seen
+            if not names:
+                break
+            entities = {
+                m.legal_name: m
+                for m in Merchant.objects.filter(legal_name__in=names).prefetch_related("people")
+            }
+            seen |= names
+            next_level: list[dict[str, Any]] = []
+            for item in level:
+                entity = entities.get(item["name"])
+                if entity is None:
+                    continue
+                item["merchant_id"] = entity.pk
+                item["children"] = [
+                    node(p)
+                    for p in entity.people.all()
+                    if p.is_beneficial_owner or p.ownership_percent > 0
+                ]
+                next_level.extend(item["children"])
+            level = next_level
+        return {"threshold": threshold, "tree": root}
+
+    def linked_merchants(self, people: list[Person]) -> list[dict[str, Any]]:
+        """Other merchants sharing a document file, the registration number or an owner's
+        name: one bounded query per signal."""
+        merchant = self.case.merchant
+        links: list[dict[str, Any]] = []
+        shas = {d.sha256 for d in self.documents if d.sha256}
+        if shas:
+            for row in (
+                QualificationDocument.objects.filter(sha256__in=shas)
+                .exclude(merchant_id=merchant.pk)
+                .values("merchant_id", "merchant__legal_name", "pk")
+                .order_by("merchant_id", "pk")[:LINKED_LIMIT]
+            ):
+                links.append(
+                    {
+                        "merchant_id": row["merchant_id"],
+                        "name": row["merchant__legal_name"],
+                        "signal": _("Same document file (document #%(id)s)") % {"id": row["pk"]},
+                    }
+                )
+        if merchant.registration_number:
+            for other in (
+                Merchant.objects.filter(registration_number=merchant.registration_number)
+                .exclude(pk=merchant.pk)
+                .only("pk", "legal_name")
+                .order_by("pk")[:LINKED_LIMIT]
+            ):
+                links.append(
+                    {
+                        "merchant_id": other.pk,
+                        "name": other.legal_name,
+                        "signal": _("Same registration number"),
+                    }
+                )
+        names = {p.full_name for p in people if p.is_beneficial_owner or p.ownership_percent}
+        if names:
+            for person in (
+                Person.objects.filter(full_name__in=names)
+                .exclude(merchant_id=merchant.pk)
+                .select_related("merchant")
+                .order_by("merchant_id", "pk")[:LINKED_LIMIT]
+            ):
+                links.append(
+                    {
+                        "merchant_id": person.merchant_id,
+                        "name": person.merchant.legal_name,
+                        "signal": _("Shares an owner: %(name)s") % {"name": person.full_name},
+                    }
+                )
+        return links
+
     def events(self) -> list[AuditEvent]:
         # The audit trail has no selector: it is staff-only and this page is staff-only.
         events = list(AuditEvent.objects.filter(case_id=self.case.pk).order_by("seq"))
@@ -328,9 +510,12 @@ class CasePage:
         forms = {name: self.form(name) for name in actions if name not in PER_ROW_ACTIONS}
         bound_document_form: DocumentDecisionForm | None = None
         bound_disposition_form: ScreeningDispositionForm | None = None
+        bound_capability_form: CapabilityDecisionForm | None = None
         if bound is not None:
             name, form = bound
-            if isinstance(form, DocumentDecisionForm):
+            if isinstance(form, CapabilityDecisionForm):
+                bound_capability_form = form
+            elif isinstance(form, DocumentDecisionForm):
                 bound_document_form = form
             elif isinstance(form, ScreeningDispositionForm):
                 bound_disposition_form = form
@@ -352,10 +537,17 @@ class CasePage:
         )
         for rfi in rfis:
             rfi.labelled_items = label_rfi_items(rfi, labels)  # type: ignore[attr-defined]
+        people = list(person_list(merchant=case.merchant))
+        comments = list(selectors.comments_visible_to(actor=self.user, case=case))
         context = {
             "case": case,
             "merchant": case.merchant,
-            "people": list(person_list(merchant=case.merchant)),
+            "people": people,
+            "ownership": self.ownership(people),
+            "linked_merchants": self.linked_merchants(people),
+            "capability_rows": self.capability_rows(
+                presented, bound_capability_form, "decide-capability" in actions
+            ),
             "requirements": presented,
             "blocking": [r for r in presented if not r["is_clear"]],
             "documents": self.documents,
@@ -368,7 +560,10 @@ class CasePage:
             .order_by("-seq")
             .first(),
             "open_hits": [m for m in matches if m.is_open],
-            "comments": list(selectors.comments_visible_to(actor=self.user, case=case)),
+            "comments": comments,
+            "internal_notes": [c for c in comments if c.visibility == CommentVisibility.INTERNAL],
+            "seller_comments": [c for c in comments if c.visibility == CommentVisibility.SELLER],
+            "next_case_url": _next_case_url(),
             "rfis": rfis,
             "decision_reasons": list(case.decision_reason_codes.all()),
             # Template lookups cannot contain "-": request-info → forms.request_info.
@@ -382,6 +577,16 @@ class CasePage:
             "now": timezone.now(),
         }
         return render(self.request, "cases/review/case_detail.html", context, status=status)
+
+
+def _next_case_url() -> str:
+    """The queue's "next case" endpoint (POST), when the queue feature provides it."""
+    for name in ("review:next_case", "cases:next_case"):
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return ""
 
 
 def _case_for_staff(request: HttpRequest, case_id: int) -> ReviewCase:
@@ -495,6 +700,17 @@ ACTIONS: dict[str, Action] = {
     "decide-document": Action(
         _document_decide, gettext_lazy("The document decision was recorded.")
     ),
+    "decide-capability": Action(
+        lambda u, c, f: capability_decisions.capability_decide(
+            actor=u,
+            case_id=c.pk,
+            capability_id=f.cleaned_data["capability"],
+            decision=f.cleaned_data["decision"],
+            reason_codes=f.cleaned_data["reason_codes"],
+            rationale=f.cleaned_data["rationale"],
+        ),
+        gettext_lazy("The capability decision was recorded."),
+    ),
     "dispose-screening": Action(
         lambda u, c, f: screening.screening_dispose(
             actor=u,
@@ -514,6 +730,7 @@ ACTIONS: dict[str, Action] = {
 }
 ANCHORS = {
     "decide-document": "#documents",
+    "decide-capability": "#capabilities",
     "dispose-screening": "#screening",
     "override-risk": "#risk",
 }
@@ -541,6 +758,8 @@ def _invalid_message(exc: InvalidInput) -> str:
             "Not possible yet: sanctions screening hits await disposition. They are listed "
             "under Sanctions screening."
         )
+    if exc.code == "all_capabilities_rejected":
+        return _text(exc.message)
     if exc.code == "tier_unchanged":
         return _("The case already has this risk tier.")
     return _text(exc.message)

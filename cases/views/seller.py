@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import apply_domain_error, service_text
 from accounts.views import seller_required
+from cases import decisions as capability_decisions
 from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.forms import AnswerForm, CapabilityApplyForm, DocumentUploadForm, SellerCommentForm
@@ -79,6 +80,12 @@ def render_merchant_page(
         merchant.pk, capabilities, is_draft=bool(case and case.state == CaseState.DRAFT)
     )
     presented = presenter.present_all(requirements)
+    # Per capability: the rejection it lives with, so the seller sees which and why.
+    rejections = capability_decisions.rejected_capability_decisions(merchant=merchant)
+    for r in presented:
+        capability = r.get("capability")
+        if capability is not None and capability.disabled_reason.startswith("rejected."):
+            r["rejection"] = rejections.get(capability.pk)
     case_capability_ids = {c.pk for c in case.capabilities.all()} if case else set()
     case_due = [
         {"label": r["label"], "items": r["currently_due"]}

@@ -217,6 +217,8 @@ SPECTACULAR_SETTINGS = {
         "CaseKindEnum": "cases.models.CaseKind",
         "ReasonKindEnum": "cases.models.ReasonKind",
         "SeverityEnum": "cases.models.Severity",
+        "DocumentDecisionEnum": "cases.models.DocumentDecision.Decision",
+        "CapabilityDecisionEnum": "cases.models.CapabilityDecision.Decision",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -258,3 +260,9 @@ LOGGING = {
 
 # Nulls-distinct unique constraints exist on PostgreSQL (production); SQLite (the demo) skips them.
 SILENCED_SYSTEM_CHECKS = ["models.W047"]
+
+# Periodic jobs (run `celery -A config beat` beside the workers; see docs/deployment.md).
+CELERY_BEAT_SCHEDULE = {
+    "flag-sla-breaches": {"task": "cases.queues.flag_sla_breaches_task", "schedule": 300.0},
+    "auto-assign-cases": {"task": "cases.queues.auto_assign_cases_task", "schedule": 60.0},
+}

@@ -101,12 +101,14 @@
     });
   }
 
-  // Keyboard-fast decisions: c claims, a/i open approve / request information, / searches.
+  // Keyboard-fast decisions: / searches; on other pages a key presses its data-shortcut
+  // control. The case page has its own set in shortcuts.js.
   function shortcuts() {
     document.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey) return;
       var target = event.target;
       if (target.closest("input, textarea, select, [contenteditable]")) return;
+      if (document.body.classList.contains("page-case") && event.key !== "/") return;
       if (event.key === "/") {
         var search = document.querySelector('input[type="search"]');
         if (search) {
@@ -134,7 +136,99 @@
     });
   }
 
+  // Decision forms check what the service will insist on before they are sent (the service
+  // checks again): a rejection needs reason codes and a rationale, an RFI a message.
+  var MESSAGES = {
+    en: {
+      decision: "Choose a decision.",
+      reasons: "Choose at least one reason.",
+      rationale: "Explain the decision.",
+      reason: "Choose the reason for the rejection.",
+      message: "Write the message the seller will see.",
+    },
+    zh: {
+      decision: "请选择决定。",
+      reasons: "请至少选择一个原因。",
+      rationale: "请说明决定的理由。",
+      reason: "请选择驳回原因。",
+      message: "请填写卖家可见的说明。",
+    },
+  };
+
+  function text(key) {
+    var lang = (document.documentElement.lang || "en").indexOf("zh") === 0 ? "zh" : "en";
+    return MESSAGES[lang][key];
+  }
+
+  function checkedValue(form, name) {
+    var input = form.querySelector('input[name="' + name + '"]:checked');
+    return input ? input.value : "";
+  }
+
+  function filled(form, name) {
+    var field = form.querySelector('[name="' + name + '"]');
+    return !!(field && field.value.trim());
+  }
+
+  function problems(form) {
+    var kind = form.getAttribute("data-validate");
+    var out = [];
+    if (kind === "reject" || kind === "capability-decision") {
+      var rejecting = kind === "reject" || checkedValue(form, "decision") === "reject";
+      if (kind === "capability-decision" && !checkedValue(form, "decision")) {
+        out.push(["decision", text("decision")]);
+      }
+      var codes = form.querySelector('input[name$="reason_codes"]:checked');
+      if (rejecting && !codes) out.push(["reason_codes", text("reasons")]);
+      var rationale = form.querySelector('textarea[name$="rationale"]');
+      if (rejecting && !(rationale && rationale.value.trim())) {
+        out.push(["rationale", text("rationale")]);
+      }
+    } else if (kind === "document-decision") {
+      var decision = checkedValue(form, "decision");
+      if (!decision) out.push(["decision", text("decision")]);
+      if (decision === "reject" && !filled(form, "reason_code")) {
+        out.push(["reason_code", text("reason")]);
+      }
+    } else if (kind === "rfi") {
+      var message = form.querySelector('textarea[name$="message"]');
+      if (!(message && message.value.trim())) out.push(["message", text("message")]);
+    }
+    return out;
+  }
+
+  function validation() {
+    document.querySelectorAll("form[data-validate]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        var found = problems(form);
+        var box = form.querySelector(".client-errors");
+        if (!found.length) {
+          if (box) box.remove();
+          return;
+        }
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        if (!box) {
+          box = document.createElement("ul");
+          box.className = "errorlist client-errors";
+          box.setAttribute("role", "alert");
+          form.insertBefore(box, form.firstChild);
+        }
+        box.textContent = "";
+        found.forEach(function (problem) {
+          var item = document.createElement("li");
+          item.textContent = problem[1];
+          item.setAttribute("data-for", problem[0]);
+          box.appendChild(item);
+        });
+        var details = form.closest("details");
+        if (details) details.open = true;
+      });
+    });
+  }
+
   onReady(function () {
+    validation();
     confirmations();
     singleSubmit();
     uploadForm();

@@ -14,6 +14,7 @@ from cases import services
 from cases.models import Comment, DocumentDecision, ReviewCase
 from kyc.models import QualificationDocument
 from tests.api.helpers import actions, error, upload_form
+from tests.factories import complete_edd_checklist
 
 DECISION_EVENTS = ("case.approved", "case.maker_approved", "case.rejected")
 
@@ -40,6 +41,7 @@ def info_requested_case(claimed_case, reviewer):
 def pending_second_case(claimed_case, reviewer, senior):
     services.case_escalate(actor=reviewer, case_id=claimed_case.pk, rationale="PEP owner")
     services.case_claim(actor=senior, case_id=claimed_case.pk)
+    complete_edd_checklist(claimed_case.pk, senior)
     return services.case_approve(
         actor=senior,
         case_id=claimed_case.pk,

@@ -72,8 +72,9 @@ def test_every_post_endpoint_honours_idempotency_keys():
         assert getattr(post, "is_idempotent", False), view_class
         checked += 1
     # merchants, people, documents, capabilities, 11 transitions, comments, document decisions,
-    # screening dispositions, risk override
-    assert checked == 19
+    # screening dispositions, risk override (19), next case, reassign, me/availability (3),
+    # plus whatever the workbench adds: every one of them was checked above.
+    assert checked >= 22
 
 
 def test_unknown_api_paths_answer_404_in_the_error_shape(seller_api):

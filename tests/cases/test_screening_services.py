@@ -25,7 +25,7 @@ from config.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFo
 from kyc.models import Disposition, RiskAssessment, ScreeningMatch, ScreeningSubject
 from merchants.models import MerchantStatus, Person
 from tests.cases.screening_helpers import make_entry, make_list, make_match
-from tests.factories import MerchantFactory, PersonFactory
+from tests.factories import MerchantFactory, PersonFactory, complete_edd_checklist
 
 
 def refresh(case: ReviewCase) -> ReviewCase:
@@ -516,6 +516,7 @@ def test_a_hit_found_during_second_approval_is_disposed_by_the_checker_first(
 ):
     services.case_escalate(actor=reviewer, case_id=claimed_case.pk, rationale="PEP")
     services.case_claim(actor=senior, case_id=claimed_case.pk)
+    complete_edd_checklist(claimed_case.pk, senior)
     services.case_approve(actor=senior, case_id=claimed_case.pk)
     match = make_match(claimed_case.merchant, golden_harbor)  # a re-screening found it
     with pytest.raises(InvalidInput) as exc:

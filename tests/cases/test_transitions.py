@@ -13,6 +13,7 @@ from cases.models import CaseState, Notification, ReviewCase
 from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from kyc.models import DocumentStatus
 from merchants.models import CapabilityStatus, MerchantStatus
+from tests.factories import complete_edd_checklist
 
 
 def events(case: ReviewCase, action: str | None = None) -> list[str]:
@@ -239,6 +240,7 @@ def test_approve_with_a_rejection_code_is_invalid(claimed_case, reviewer):
 def _four_eyes_case(claimed_case, reviewer, senior):
     services.case_escalate(actor=reviewer, case_id=claimed_case.pk, rationale="high risk")
     services.case_claim(actor=senior, case_id=claimed_case.pk)
+    complete_edd_checklist(claimed_case.pk, senior)
     return services.case_approve(actor=senior, case_id=claimed_case.pk, rationale="ok")
 
 
@@ -489,3 +491,14 @@ def test_rejection_notice_is_in_the_sellers_language_with_reasons(
     (mail,) = mailoutbox
     assert "文件无法辨认。" in mail.body
     assert "internal rationale" not in mail.body
+
+
+def test_an_rfi_sent_during_edd_comes_back_to_edd_and_its_senior(
+    claimed_case, reviewer, senior, seller
+):
+    services.case_escalate(actor=reviewer, case_id=claimed_case.pk, rationale="PEP owner")
+    services.case_claim(actor=senior, case_id=claimed_case.pk)
+    services.case_request_info(actor=senior, case_id=claimed_case.pk, message="Source of funds?")
+    case = services.case_resubmit(actor=seller, case_id=claimed_case.pk, answer="Statements.")
+    assert (case.state, case.assignee) == (CaseState.EDD, senior)
+    assert case.edd_items.count() == 5  # the checklist is kept, not duplicated

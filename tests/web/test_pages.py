@@ -163,9 +163,11 @@ def test_second_approval_form_only_for_a_different_senior(
     senior_client: Any, senior: Any, other_senior: Any, submitted_case: ReviewCase
 ) -> None:
     from cases.services import case_approve, case_claim, case_escalate
+    from tests.factories import complete_edd_checklist
 
     case_claim(actor=senior, case_id=submitted_case.pk)
     case_escalate(actor=senior, case_id=submitted_case.pk, rationale="PEP owner")
+    complete_edd_checklist(submitted_case.pk, senior)
     case_approve(actor=senior, case_id=submitted_case.pk)
     url = reverse("cases:case_detail", args=[submitted_case.pk])
     second = reverse("cases:case_second_approve", args=[submitted_case.pk])
