@@ -403,15 +403,24 @@ class RequestInfoForm(CaseActionForm):
         label=_("Missing items to ask for"), required=False, widget=forms.CheckboxSelectMultiple
     )
     other = forms.CharField(label=_("Anything else to fix"), required=False, max_length=1000)
+    capability = forms.ChoiceField(label=_("Ask about a capability"), required=False)
+    capability_question = forms.CharField(
+        label=_("Question about that capability"), required=False, max_length=1000
+    )
 
     def __init__(
         self,
         *args: Any,
         documents: Sequence[QualificationDocument] = (),
         requirement_items: Sequence[tuple[str, str]] = (),
+        capabilities: Sequence[Any] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["capability"].choices = [  # type: ignore[attr-defined]
+            ("", "—"),
+            *((str(c.pk), c.label) for c in capabilities),
+        ]
         self.fields["deadline"].initial = timezone.localdate() + timedelta(
             days=settings.KYC_RFI_DEFAULT_DAYS
         )
@@ -465,4 +474,17 @@ class RequestInfoForm(CaseActionForm):
             items.append({"requirement_code": code})
         if self.cleaned_data.get("other"):
             items.append({"note": self.cleaned_data["other"]})
+        if self.cleaned_data.get("capability"):
+            items.append(
+                {
+                    "capability_id": int(self.cleaned_data["capability"]),
+                    "note": self.cleaned_data.get("capability_question", ""),
+                }
+            )
         return items
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("capability") and not cleaned.get("capability_question", "").strip():
+            self.add_error("capability_question", _("Say what you need to know about it."))
+        return cleaned

@@ -281,7 +281,7 @@ class ScreeningSubject(models.TextChoices):
     LOCAL_NAME = "local_name", _("Local-script name")
     TRADING_NAME = "trading_name", _("Trading name")
     PERSON = "person", _("Person")
-    OWNERSHIP = "ownership", _("Owned 50% or more by listed parties")
+    OWNERSHIP = "ownership", _("Owned 50 percent or more by listed parties")
 
 
 class Disposition(models.TextChoices):

@@ -89,7 +89,7 @@ EVENT_LABELS: dict[str, Promise] = {
     "case.risk_overridden": gettext_lazy("Risk tier overridden"),
     "case.opened_by_screening": gettext_lazy("Opened by sanctions re-screening"),
     "screening.hits_recorded": gettext_lazy("Sanctions screening hits found"),
-    "screening.ownership_rule_matched": gettext_lazy("Owned 50% or more by listed parties"),
+    "screening.ownership_rule_matched": gettext_lazy("Owned 50 percent or more by listed parties"),
     "screening.disposed": gettext_lazy("Screening hit disposed"),
     "risk.assessed": gettext_lazy("Risk assessed"),
     "capability.decided": gettext_lazy("Capability decided"),
@@ -294,6 +294,7 @@ class CasePage:
                 prefix="rfi",
                 documents=self.current_documents,
                 requirement_items=self.requirement_items,
+                capabilities=self.capabilities,
                 **kwargs,
             )
         form_classes: dict[str, type[CaseActionForm]] = {

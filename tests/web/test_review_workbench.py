@@ -283,3 +283,24 @@ def test_reason_code_labels_follow_the_language(
     html = reviewer_client.get(_case_url(claimed_case)).content.decode()
     assert "文件无法辨认。" in html
     assert "The document is not readable." not in html
+
+
+def test_an_rfi_can_ask_about_one_capability(
+    reviewer_client: Any, claimed_case: ReviewCase
+) -> None:
+    capability = claimed_case.capabilities.get()
+    fields = {
+        "rfi-seen_state": "in_review",
+        "rfi-message": "One question before we decide.",
+        "rfi-deadline": "2099-01-31",
+        "rfi-capability": str(capability.pk),
+    }
+    response = _post(reviewer_client, claimed_case, "request_info", fields)
+    assert response.status_code == 400  # a capability without the question is refused
+    assert "Say what you need to know about it." in response.content.decode()
+
+    fields["rfi-capability_question"] = "Which marketplaces do you sell on today?"
+    response = _post(reviewer_client, claimed_case, "request_info", fields)
+    assert response.status_code == 302
+    item = InformationRequest.objects.get(case=claimed_case).items.get()
+    assert (item.capability, item.note) == (capability, "Which marketplaces do you sell on today?")
