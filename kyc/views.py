@@ -4,7 +4,7 @@ first-page preview) reach a browser."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -13,14 +13,10 @@ from django.views.decorators.http import require_GET
 
 from config.errors import NotFound
 
+from .http import stored_file_response
 from .models import DocumentPreview, QualificationDocument
 from .selectors import document_get
 from .services import document_record_view
-
-EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-# Served as an inert document: no scripts, no plugins beyond the PDF itself, nothing fetched
-# from elsewhere, even if a hostile file got past the upload checks.
-DOCUMENT_CSP = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
 
 
 def _case_id(request: HttpRequest, document: QualificationDocument) -> int | None:
@@ -57,16 +53,12 @@ def document_file(request: HttpRequest, document_id: int) -> HttpResponseBase:
         case_id=case_id,
         disposition="downloaded" if download else "viewed",
     )
-    response = FileResponse(document.file.open("rb"), content_type=document.content_type)
-    # Never the uploader's filename: it is hostile input and may not even be ASCII.
-    filename = f"document-{document.pk}.{EXTENSIONS.get(document.content_type, 'bin')}"
-    response["Content-Disposition"] = (
-        f'{"attachment" if download else "inline"}; filename="{filename}"'
+    return stored_file_response(
+        document.file.open("rb"),
+        content_type=document.content_type,
+        name=f"document-{document.pk}",
+        download=download,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOCUMENT_CSP
-    response["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @never_cache
@@ -95,10 +87,9 @@ def document_preview(request: HttpRequest, document_id: int) -> HttpResponseBase
     )
     # Previews are written by the checks job only, as .png or .jpg (kyc.previews).
     is_jpeg = preview.file.name.lower().endswith((".jpg", ".jpeg"))
-    response = FileResponse(handle, content_type="image/jpeg" if is_jpeg else "image/png")
-    filename = f"document-{document.pk}-preview.{'jpg' if is_jpeg else 'png'}"
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOCUMENT_CSP
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return stored_file_response(
+        handle,
+        content_type="image/jpeg" if is_jpeg else "image/png",
+        name=f"document-{document.pk}-preview",
+        download=False,
+    )

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import FileResponse
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -24,9 +23,10 @@ from cases import edd
 from cases.models import EddChecklistItem, EddEvidence
 from cases.selectors import case_get
 from config.api import ApiView, InputSerializer
-from config.errors import NotAllowed, NotFound, TooLarge
+from config.errors import NotAllowed, NotFound
 from config.idempotency import idempotent
-from kyc.api.views import UPLOAD_OVERHEAD_BYTES
+from kyc.api.views import UploadLimitMixin
+from kyc.http import stored_file_response
 
 TAG_EDD = ["cases"]
 
@@ -150,25 +150,9 @@ class EddItemView(ApiView):
         return Response(_item_out(case_id, item))
 
 
-class EddEvidenceView(ApiView):
+class EddEvidenceView(UploadLimitMixin, ApiView):
     parser_classes = [MultiPartParser]
     extra_error_statuses = (413, 415)
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        if request.method == "POST":
-            # Refuse an oversized body from its Content-Length before it is read.
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            limit = settings.KYC_MAX_UPLOAD_BYTES
-            if length > limit + UPLOAD_OVERHEAD_BYTES:
-                shown = filesizeformat(limit)
-                raise TooLarge(
-                    f"The upload is larger than the {shown} limit.",
-                    fields={"file": [f"Files may be at most {shown}."]},
-                )
 
     @extend_schema(
         operation_id="cases_edd_evidence_add",
@@ -220,16 +204,12 @@ class EddEvidenceFileView(ApiView):
         except Exception:
             handle.close()
             raise
-        response = FileResponse(
+        return stored_file_response(
             handle,
-            as_attachment=True,
-            filename=f"edd-evidence-{evidence.pk}",
             content_type=evidence.content_type,
+            name=f"edd-evidence-{evidence.pk}",
+            download=True,
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # Clients ask for the file's type (or */*); errors are still rendered as JSON.

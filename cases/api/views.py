@@ -41,6 +41,7 @@ from cases.selectors import (
 from config.api import ApiView, Pagination
 from config.errors import InvalidInput, NotFound
 from config.idempotency import idempotent
+from kyc.http import stored_file_response
 from kyc.requirements import merchant_requirements
 from kyc.selectors import document_get, document_list
 from kyc.services import document_record_view
@@ -282,16 +283,13 @@ class DocumentFileView(ApiView):
         except Exception:
             handle.close()
             raise
-        response = FileResponse(
+        return stored_file_response(
             handle,
-            as_attachment=True,
-            filename=doc.original_filename or f"document-{doc.pk}",
             content_type=doc.content_type,
+            name=f"document-{doc.pk}",
+            download=True,
+            display_name=doc.original_filename,  # sanitised at upload
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # Clients ask for the file's type (or */*); errors are still rendered as JSON.

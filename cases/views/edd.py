@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import edd
 from cases.models import EddChecklistItem
 from config.errors import Conflict, DomainError, NotFound
-from kyc.views import DOCUMENT_CSP, EXTENSIONS
+from kyc.http import stored_file_response
 
 from .review import _case_for_staff, _refresh, _text, conflict_message
 
@@ -135,13 +135,9 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
     edd.edd_evidence_record_view(
         actor=request.user, evidence=evidence, disposition="downloaded" if download else "viewed"
     )
-    response = FileResponse(handle, content_type=evidence.content_type)
-    # Never the uploader's filename: it is hostile input and may not even be ASCII.
-    filename = f"edd-evidence-{evidence.pk}.{EXTENSIONS.get(evidence.content_type, 'bin')}"
-    response["Content-Disposition"] = (
-        f'{"attachment" if download else "inline"}; filename="{filename}"'
+    return stored_file_response(
+        handle,
+        content_type=evidence.content_type,
+        name=f"edd-evidence-{evidence.pk}",
+        download=download,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOCUMENT_CSP
-    response["Referrer-Policy"] = "no-referrer"
-    return response

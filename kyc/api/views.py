@@ -33,27 +33,31 @@ TAG_REFERENCE = ["reference data"]
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
 
 
-class MerchantDocumentListView(ApiView):
+class UploadLimitMixin:
+    """Refuses an oversized POST body from its Content-Length, before it is read and spooled
+    to disk; the upload service checks the file's real size again."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if request.method != "POST":
+            return
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.KYC_MAX_UPLOAD_BYTES
+        if length > limit + UPLOAD_OVERHEAD_BYTES:
+            shown = filesizeformat(limit)
+            raise TooLarge(
+                f"The upload is larger than the {shown} limit.",
+                fields={"file": [f"Files may be at most {shown}."]},
+            )
+
+
+class MerchantDocumentListView(UploadLimitMixin, ApiView):
     pagination_class = Pagination
     parser_classes = [MultiPartParser]
     extra_error_statuses = (413, 415)
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        if request.method == "POST":
-            # Refuse an oversized body from its Content-Length, before it is read and spooled
-            # to disk; the upload service checks the file's real size again.
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            limit = settings.KYC_MAX_UPLOAD_BYTES
-            if length > limit + UPLOAD_OVERHEAD_BYTES:
-                shown = filesizeformat(limit)
-                raise TooLarge(
-                    f"The upload is larger than the {shown} limit.",
-                    fields={"file": [f"Files may be at most {shown}."]},
-                )
 
     @extend_schema(
         operation_id="merchants_documents_list",
