@@ -6,10 +6,10 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from config.i18n import localized
 from kyc.models import PolicyVersion, QualificationDocument, RiskAssessment
 from merchants.models import Capability, Merchant, RiskTier
 
@@ -43,11 +43,7 @@ class ReasonCode(models.Model):
 
     @property
     def text(self) -> str:
-        return (
-            self.text_zh
-            if (get_language() or "").startswith("zh") and self.text_zh
-            else self.text_en
-        )
+        return localized(self.text_en, self.text_zh)
 
 
 class CaseKind(models.TextChoices):
@@ -114,11 +110,7 @@ class Queue(models.Model):
 
     @property
     def name(self) -> str:
-        return (
-            self.name_zh
-            if (get_language() or "").startswith("zh") and self.name_zh
-            else self.name_en
-        )
+        return localized(self.name_en, self.name_zh)
 
 
 def _is_unassigned(case: Any) -> bool:

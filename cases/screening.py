@@ -27,11 +27,11 @@ from django.db import transaction
 from django.db.models import Case as DbCase
 from django.db.models import QuerySet, When
 from django.utils import timezone
-from django.utils.translation import get_language
 
 from accounts.roles import REVIEWING_ROLES, Role, has_role
 from audit.services import audit_record
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+from config.i18n import is_chinese
 from kyc.models import (
     Disposition,
     RiskAssessment,
@@ -131,7 +131,7 @@ def risk_assessment_get(case: ReviewCase) -> RiskAssessment | None:
 
 def factor_rows(factors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The factors with their reason in the current language."""
-    chinese = (get_language() or "").startswith("zh")
+    chinese = is_chinese()
     return [
         {
             "code": f.get("code", ""),

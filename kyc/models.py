@@ -5,9 +5,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from config.i18n import localized
 from merchants.models import (
     Brand,
     BrandAuthorization,
@@ -44,11 +44,7 @@ class DocumentType(models.Model):
 
     @property
     def name(self) -> str:
-        return (
-            self.name_zh
-            if (get_language() or "").startswith("zh") and self.name_zh
-            else self.name_en
-        )
+        return localized(self.name_en, self.name_zh)
 
 
 class PolicyVersion(models.Model):
@@ -113,11 +109,7 @@ class RequirementRule(models.Model):
 
     @property
     def label(self) -> str:
-        return (
-            self.label_zh
-            if (get_language() or "").startswith("zh") and self.label_zh
-            else self.label_en
-        )
+        return localized(self.label_en, self.label_zh)
 
 
 class DocumentStatus(models.TextChoices):
@@ -213,11 +205,7 @@ class DocumentCheckResult(models.Model):
 
     @property
     def message(self) -> str:
-        return (
-            self.message_zh
-            if (get_language() or "").startswith("zh") and self.message_zh
-            else self.message_en
-        )
+        return localized(self.message_en, self.message_zh)
 
 
 # --------------------------------------------------------------------------- sanctions

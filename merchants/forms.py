@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Brand, Capability, CapabilityKind, Category, Merchant, Person
@@ -16,8 +16,7 @@ from .services import MERCHANT_FIELDS, PERSON_FIELDS
 
 def category_name(category: Category) -> str:
     """The category's name in the page's language."""
-    chinese = (get_language() or "").startswith("zh")
-    return category.name_zh if chinese and category.name_zh else category.name_en
+    return category.name
 
 
 def brand_name(brand: Brand) -> str:

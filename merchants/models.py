@@ -7,8 +7,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from config.i18n import localized
 
 
 class EntityType(models.TextChoices):
@@ -181,6 +182,10 @@ class Category(models.Model):
     def __str__(self) -> str:
         return self.name_en
 
+    @property
+    def name(self) -> str:
+        return localized(self.name_en, self.name_zh)
+
 
 class Brand(models.Model):
     name = models.CharField(max_length=200)
@@ -292,10 +297,7 @@ class Capability(models.Model):
     @property
     def label(self) -> str:
         if self.kind == CapabilityKind.CATEGORY and self.category is not None:
-            name = self.category.name_en
-            if (get_language() or "").startswith("zh") and self.category.name_zh:
-                name = self.category.name_zh
-            return str(_("Category: %(name)s") % {"name": name})
+            return str(_("Category: %(name)s") % {"name": self.category.name})
         if self.kind == CapabilityKind.BRAND and self.brand is not None:
             return str(_("Brand: %(name)s") % {"name": self.brand.name})
         return str(_("Sell on the platform"))
