@@ -86,3 +86,30 @@ def need(*names: str) -> None:
             if IN_CI:
                 pytest.fail(f"{label} is required under CI=true", pytrace=False)
             pytest.skip(f"{label} not available on this machine")
+
+
+def race(*calls: object) -> list[object]:
+    """Runs each call in its own thread (own database connection), released together by a
+    barrier; returns each call's result or the exception it raised, in order."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(index: int, fn: object) -> None:
+        try:
+            barrier.wait()
+            results[index] = fn()  # type: ignore[operator]
+        except Exception as exc:  # collected and asserted by the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results

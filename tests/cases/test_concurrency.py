@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 import pytest
-from django.db import connection
 
 from audit.chain import verify_chain
 from audit.models import AuditEvent
 from cases import services
 from cases.models import CaseState, ReviewCase
 from config.errors import Conflict
-from tests.services import need
-
-
-def _race(*calls: Any) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, fn: Any) -> None:
-        try:
-            barrier.wait()
-            results[index] = fn()
-        except Exception as exc:  # collected and asserted by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
+from tests.services import need, race
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("attempt", range(3))
 def test_simultaneous_approve_and_reject_one_wins_one_conflicts(attempt, claimed_case, reviewer):
     need("postgres")
-    results = _race(
+    results = race(
         lambda: services.case_approve(actor=reviewer, case_id=claimed_case.pk),
         lambda: services.case_reject(
             actor=reviewer,
@@ -69,7 +44,7 @@ def test_two_reviewers_claiming_at_once_get_one_case_holder(
     submitted_case, reviewer, other_reviewer
 ):
     need("postgres")
-    results = _race(
+    results = race(
         lambda: services.case_claim(actor=reviewer, case_id=submitted_case.pk),
         lambda: services.case_claim(actor=other_reviewer, case_id=submitted_case.pk),
     )

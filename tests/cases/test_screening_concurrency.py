@@ -3,11 +3,7 @@ claim, a disposition against an approval, two re-screenings of one merchant."""
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 import pytest
-from django.db import connection
 
 from audit.chain import verify_chain
 from cases import screening, services
@@ -16,28 +12,7 @@ from kyc.models import Disposition, ScreeningMatch
 from merchants.models import MerchantStatus
 from tests.cases.screening_helpers import make_entry, make_list, make_match
 from tests.factories import MerchantFactory
-from tests.services import need
-
-
-def _race(*calls: Any) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, fn: Any) -> None:
-        try:
-            barrier.wait()
-            results[index] = fn()
-        except Exception as exc:  # collected and asserted by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
+from tests.services import need, race
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,7 +22,7 @@ def test_routing_to_edd_and_an_l1_claim_never_leave_an_l1_holding_an_edd_case(
 ):
     need("postgres")
     make_match(submitted_case.merchant, make_entry(make_list(), "LISTED"))
-    results = _race(
+    results = race(
         lambda: services.case_claim(actor=reviewer, case_id=submitted_case.pk),
         lambda: screening.case_score(case_id=submitted_case.pk),
     )
@@ -64,7 +39,7 @@ def test_an_approval_racing_a_disposition_never_approves_over_an_open_hit(
 ):
     need("postgres")
     match = make_match(claimed_case.merchant, make_entry(make_list(), "LISTED"))
-    results = _race(
+    results = race(
         lambda: services.case_approve(actor=reviewer, case_id=claimed_case.pk),
         lambda: screening.screening_dispose(
             actor=reviewer,
@@ -89,7 +64,7 @@ def test_two_rescreenings_of_one_merchant_open_one_case(reference):
     merchant = MerchantFactory(status=MerchantStatus.ACTIVE)
     entry = make_entry(make_list(), "LISTED")
     match = make_match(merchant, entry)
-    results = _race(
+    results = race(
         lambda: screening.case_open_by_screening(merchant_id=merchant.pk, match_ids=[match.pk]),
         lambda: screening.case_open_by_screening(merchant_id=merchant.pk, match_ids=[match.pk]),
     )
@@ -110,7 +85,7 @@ def test_recording_hits_on_a_case_while_it_is_approved_does_not_deadlock(
     match = make_match(
         claimed_case.merchant, make_entry(make_list(), "LISTED"), status="false_positive"
     )
-    results = _race(
+    results = race(
         lambda: services.case_approve(actor=reviewer, case_id=claimed_case.pk),
         lambda: screening.case_open_by_screening(
             merchant_id=claimed_case.merchant_id, match_ids=[match.pk]
