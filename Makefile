@@ -24,7 +24,7 @@ install:
 system-deps:
 	@scripts/system-deps.sh
 
-run: seed
+run: system-deps seed
 	$(PYTHON) manage.py runserver $(HOST):$(PORT)
 
 test: install system-deps

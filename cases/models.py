@@ -508,3 +508,244 @@ class EddEvidence(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+# --------------------------------------------------------------------------- PDF review reports
+
+
+class ReportTrigger(models.TextChoices):
+    CASE_APPROVED = "case_approved", _("Case approved")
+    CASE_REJECTED = "case_rejected", _("Case rejected")
+    CAPABILITY_DECIDED = "capability_decided", _("Capability decided")
+    QC_COMPLETED = "qc_completed", _("QC review completed")
+    REBUILD = "rebuild", _("Rebuilt on request")
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", _("Being built")
+    BUILT = "built", _("Built")
+    FAILED = "failed", _("Failed")
+
+
+def review_report_key(case_id: int, version: int) -> str:
+    """Deterministic object key: a retried build of one version overwrites its own half-made
+    object; a new version never touches an earlier one."""
+    return f"reports/case-{case_id}/review-report-v{version:04d}.pdf"
+
+
+class ReviewReport(models.Model):
+    """One version of a case's PDF review report. Rows are requested inside the decision's
+    transaction and built by a task; a rebuild is a new version, never an overwrite."""
+
+    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="reports")
+    version = models.PositiveIntegerField()
+    trigger = models.CharField(max_length=30, choices=ReportTrigger.choices)
+    capability = models.ForeignKey(
+        Capability, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    language = models.CharField(max_length=10, default="en")
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING
+    )
+    file = models.FileField(max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    built_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["case", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="report_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Report v{self.version} of case {self.case_id}"
+
+    @property
+    def key(self) -> str:
+        return review_report_key(self.case_id, self.version)
+
+
+# --------------------------------------------------------------------------- quality control
+
+
+class QcDecision(models.TextChoices):
+    APPROVED = "approved", _("Approval")
+    REJECTED = "rejected", _("Rejection")
+
+
+class QcSamplingRule(models.Model):
+    """How much of which decisions QC samples (data, maintained by compliance admins).
+
+    A decided case is sampled at the highest `rate` among the active rules that match its
+    decision and risk tier; each reviewer then gets at least `min_per_reviewer_per_week`
+    sampled decisions per ISO week from the cases the rule matches."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    name_en = models.CharField(max_length=200)
+    name_zh = models.CharField(max_length=200, blank=True)
+    decision = models.CharField(max_length=20, choices=QcDecision.choices, blank=True)  # "" any
+    risk_tier = models.CharField(max_length=20, choices=RiskTier.choices, blank=True)  # "" any
+    rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
+    min_per_reviewer_per_week = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rate__gte=0) & models.Q(rate__lte=1),
+                name="qc_rule_rate_between_0_and_1",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def name(self) -> str:
+        return localized(self.name_en, self.name_zh)
+
+
+class QcDrawTrigger(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    ON_DEMAND = "on_demand", _("On demand")
+
+
+class QcDraw(models.Model):
+    """One reproducible sampling draw: the seed, the window and the rules it used, and what
+    it drew. Re-running the draw with the same seed, window and rules gives the same sample."""
+
+    seed = models.BigIntegerField()
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    trigger = models.CharField(max_length=20, choices=QcDrawTrigger.choices)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    drawn_at = models.DateTimeField(default=timezone.now)
+    rules = models.JSONField(default=list)  # snapshot of the rules as drawn
+    population_size = models.PositiveIntegerField(default=0)
+    sampled_case_ids = models.JSONField(default=list)
+    new_review_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-drawn_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"QC draw {self.pk} (seed {self.seed})"
+
+
+class QcOutcome(models.TextChoices):
+    AGREE = "agree", _("Agree")
+    DISAGREE = "disagree", _("Disagree")
+
+
+class QcErrorCategory(models.TextChoices):
+    WRONG_DECISION = "wrong_decision", _("Wrong decision")
+    MISSED_DOCUMENT_ISSUE = "missed_document_issue", _("Missed document issue")
+    SCREENING_HIT_MISHANDLED = "screening_hit_mishandled", _("Screening hit mishandled")
+    WRONG_REASON_CODE = "wrong_reason_code", _("Wrong reason code")
+    POOR_RATIONALE = "poor_rationale", _("Poor rationale")
+
+
+class QcSeverity(models.TextChoices):
+    CRITICAL = "critical", _("Critical")
+    MAJOR = "major", _("Major")
+    MINOR = "minor", _("Minor")
+
+
+class QcReviewStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for QC")
+    COMPLETED = "completed", _("Completed")
+
+
+class QcReview(models.Model):
+    """One sampled decision and the QC lead's verdict on it. A `disagree` verdict is a
+    finding against the case's maker, which the maker may dispute once."""
+
+    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="qc_reviews")
+    draw = models.ForeignKey(
+        QcDraw, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews"
+    )
+    sampled_by_rule = models.CharField(
+        max_length=80, blank=True
+    )  # "rate:<code>" / "minimum:<code>"
+    case_decision = models.CharField(max_length=20, choices=QcDecision.choices)
+    case_decided_at = models.DateTimeField()
+    risk_tier = models.CharField(max_length=20, choices=RiskTier.choices, blank=True)
+    maker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=QcReviewStatus.choices, default=QcReviewStatus.PENDING
+    )
+    qc_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=QcOutcome.choices, blank=True)
+    error_category = models.CharField(max_length=40, choices=QcErrorCategory.choices, blank=True)
+    severity = models.CharField(max_length=10, choices=QcSeverity.choices, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    case_reopened = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # One QC review per decision; a reopened and re-decided case can be sampled again.
+            models.UniqueConstraint(
+                fields=["case", "case_decided_at"], name="qc_review_once_per_decision"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"QC review {self.pk} of case {self.case_id}"
+
+    @property
+    def is_finding(self) -> bool:
+        return self.outcome == QcOutcome.DISAGREE
+
+
+class QcDisputeStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    UPHELD = "upheld", _("Upheld: the finding is withdrawn")
+    DISMISSED = "dismissed", _("Dismissed: the finding stands")
+
+
+class QcDispute(models.Model):
+    """The maker's one dispute of a finding, decided by a QC lead other than the one who
+    made the finding."""
+
+    review = models.OneToOneField(QcReview, on_delete=models.PROTECT, related_name="dispute")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField()
+    raised_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=20, choices=QcDisputeStatus.choices, default=QcDisputeStatus.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["raised_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Dispute of QC review {self.review_id}"

@@ -83,3 +83,25 @@ def rescreen_active_merchants_task(self: object, list_id: int | None = None) -> 
 def rescreen_merchants_task(self: object, merchant_ids: list[int], list_id: int | None) -> int:
     """One batch: screens each merchant and opens (or updates) its case for new hits."""
     return merchants_rescreen(merchant_ids=merchant_ids, list_id=list_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    max_retries=8,
+)
+def build_report_task(self: object, report_id: int) -> None:
+    """Builds one requested report version; a second run after success changes nothing."""
+    from .reports.build import report_build
+
+    report_build(report_id=report_id)
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT_ERRORS, max_retries=3)
+def qc_draw_task(self: object) -> int:
+    """The scheduled QC draw over the previous UTC day; returns how many reviews it queued."""
+    from .qc.sampling import qc_draw_scheduled
+
+    return qc_draw_scheduled().new_review_count

@@ -1,6 +1,6 @@
 """/api/v1/: the REST API (see docs/api.md). Paths are the stable contract of DESIGN.md."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api.views import MeView
@@ -124,6 +124,10 @@ urlpatterns = [
     path("document-types/", kyc_views.DocumentTypeListView.as_view(), name="document-type-list"),
     path("categories/", kyc_views.CategoryListView.as_view(), name="category-list"),
     path("reason-codes/", cases_views.ReasonCodeListView.as_view(), name="reason-code-list"),
+    # PDF review reports, QC, audit export (each app's own routes)
+    path("", include("cases.reports.api_urls")),
+    path("", include("cases.qc.api_urls")),
+    path("", include("audit.api_urls")),
     # schema and interactive docs (assets served locally by drf-spectacular-sidecar)
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -11,5 +11,10 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("seller/", include("merchants.urls")),
     path("", include("kyc.urls")),
-    path("", include("cases.urls")),  # the rest of the seller portal (/seller/…) and /review/…
+    path("", include("cases.urls")),
+    path("review/reports/", include("cases.reports.urls")),
+    path("qc/", include("cases.qc.urls")),
+    path(
+        "audit/", include("audit.urls")
+    ),  # the rest of the seller portal (/seller/…) and /review/…
 ]

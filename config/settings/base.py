@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -234,6 +235,13 @@ KYC_ALLOWED_MIME_TYPES = ("application/pdf", "image/jpeg", "image/png")
 KYC_OWNERSHIP_DECLARATION_THRESHOLD = 25
 KYC_EXPIRY_WARNING_DAYS = int(os.environ.get("KYC_EXPIRY_WARNING_DAYS", "30"))
 KYC_RFI_DEFAULT_DAYS = 14
+# PDF review reports: the language a decision's report is built in ("en" or "zh-hans"); any
+# report can be rebuilt in the other language (build_report --language, or the case page).
+KYC_REPORT_LANGUAGE = os.environ.get("KYC_REPORT_LANGUAGE", "en")
+# QC: the confidence and tolerable error rate the dashboard's sample sizes are judged by
+# (n = ln(1 - confidence) / ln(1 - tolerable error rate): 59 at 95% / 5%).
+KYC_QC_CONFIDENCE = float(os.environ.get("KYC_QC_CONFIDENCE", "0.95"))
+KYC_QC_TOLERABLE_ERROR_RATE = float(os.environ.get("KYC_QC_TOLERABLE_ERROR_RATE", "0.05"))
 # Document check limits (kyc/checks): a file past them fails its check instead of being read.
 KYC_MAX_PDF_PAGES = int(os.environ.get("KYC_MAX_PDF_PAGES", "50"))
 KYC_MAX_PDF_OBJECTS = int(os.environ.get("KYC_MAX_PDF_OBJECTS", "100000"))
@@ -265,4 +273,9 @@ SILENCED_SYSTEM_CHECKS = ["models.W047"]
 CELERY_BEAT_SCHEDULE = {
     "flag-sla-breaches": {"task": "cases.queues.flag_sla_breaches_task", "schedule": 300.0},
     "auto-assign-cases": {"task": "cases.queues.auto_assign_cases_task", "schedule": 60.0},
+    # Daily at 01:00 UTC: samples the previous UTC day's decisions (seed recorded per draw).
+    "qc-draw": {
+        "task": "cases.tasks.qc_draw_task",
+        "schedule": crontab(hour=1, minute=0),
+    },
 }

@@ -1,0 +1,1 @@
+"""Quality control: sampling decided cases, QC reviews, findings, disputes and metrics."""

@@ -1,0 +1,1 @@
+"""PDF review reports: what an examiner reads years later (see docs/domain.md)."""
