@@ -7,10 +7,11 @@ PYTHON := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install system-deps run test lint migrate seed worker
+.PHONY: help install system-deps run run-s3 test lint migrate seed worker
 
 help:
 	@echo "make run      migrate, seed demo data, serve http://$(HOST):$(PORT)"
+	@echo "make run-s3   the same demo with documents and reports in a local S3 server (moto)"
 	@echo "make test     ruff, migration/deploy checks, unit + integration + browser tests"
 	@echo "make install  uv (if missing), locked virtualenv in .venv, compiled translations"
 	@echo "make lint     ruff check, ruff format --check, mypy"
@@ -26,6 +27,9 @@ system-deps:
 
 run: system-deps seed
 	$(PYTHON) manage.py runserver $(HOST):$(PORT)
+
+run-s3: install system-deps
+	@HOST=$(HOST) PORT=$(PORT) scripts/run_s3.sh
 
 test: install system-deps
 	@scripts/test.sh
