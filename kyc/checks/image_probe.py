@@ -11,7 +11,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 if TYPE_CHECKING:
     from .source import FileSource
@@ -116,6 +116,10 @@ def probe_image(source: FileSource, *, max_pixels: int) -> ImageProbe:
                         "RGB" if image.mode not in ("L", "RGB") else image.mode,
                         (max(1, width // 8), max(1, height // 8)),
                     )
+                # A library imported into the same process may have switched Pillow to
+                # accepting truncated files (WeasyPrint does, process-wide, on import); a
+                # truncated upload must still fail here.
+                ImageFile.LOAD_TRUNCATED_IMAGES = False
                 image.load()  # a truncated or corrupt stream raises here
         return ImageProbe(
             readable=True, format=fmt, width=width, height=height, pixels=width * height

@@ -230,3 +230,13 @@ def test_a_tiny_image_fails_the_minimum_resolution():
     assert (result.outcome, result.code) == (Outcome.FAILED, "image_resolution_too_low")
     assert result.evidence == {"width": 320, "height": 200, "min_side": 500}
     assert "320 × 200" in result.message_en and "320 × 200" in result.message_zh
+
+
+def test_a_truncated_jpeg_fails_even_after_weasyprint_is_imported() -> None:
+    # WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES process-wide when it is imported (the
+    # report builder runs in the same workers as the checks).
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    test_a_truncated_jpeg_fails_as_unreadable()
