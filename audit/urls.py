@@ -1,5 +1,9 @@
 from django.urls import path
 
+from . import views
+
 app_name = "audit"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("export/", views.export, name="export"),
+]
