@@ -19,7 +19,15 @@ from audit.services import audit_record
 from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from merchants.models import Capability, Merchant
 
-from .models import CapabilityDecision, CaseState, ReasonKind, ReviewCase, Severity
+from .models import (
+    CapabilityDecision,
+    CaseState,
+    ReasonKind,
+    ReportTrigger,
+    ReviewCase,
+    Severity,
+)
+from .reports.services import report_request
 
 APPROVE = CapabilityDecision.Decision.APPROVE
 REJECT = CapabilityDecision.Decision.REJECT
@@ -149,6 +157,9 @@ def capability_decide(
         reason_codes=[c.code for c in codes],
         text=rationale,
         policy_version=case.policy_version.label if case.policy_version is not None else "",
+    )
+    report_request(
+        case=case, trigger=ReportTrigger.CAPABILITY_DECIDED, actor=actor, capability=capability
     )
     return result
 

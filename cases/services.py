@@ -54,10 +54,12 @@ from .models import (
     Notification,
     ReasonCode,
     ReasonKind,
+    ReportTrigger,
     ReviewCase,
     Severity,
 )
 from .notifications import notify_seller
+from .reports.services import report_request
 
 PRIORITY_BY_TIER: dict[str, int] = {
     RiskTier.PROHIBITED: 5,
@@ -684,6 +686,7 @@ def case_approve(
     )
     if case.state == CaseState.APPROVED:
         notify_seller(case=case, event="case.approved")
+        report_request(case=case, trigger=ReportTrigger.CASE_APPROVED, actor=actor)
     return case
 
 
@@ -712,6 +715,7 @@ def case_second_approve(*, actor: Any, case_id: int, rationale: str = "") -> Rev
         text=rationale,
     )
     notify_seller(case=case, event="case.approved")
+    report_request(case=case, trigger=ReportTrigger.CASE_APPROVED, actor=actor)
     return case
 
 
@@ -772,6 +776,7 @@ def case_reject(
         text=rationale,
     )
     notify_seller(case=case, event="case.rejected", reason_codes=codes)
+    report_request(case=case, trigger=ReportTrigger.CASE_REJECTED, actor=actor)
     return case
 
 

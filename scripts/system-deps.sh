@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The system packages a virtualenv cannot bring: Chromium for the browser tests, gettext for
-# compiling translations, Pango (WeasyPrint's text layout), the Noto CJK fonts so Chinese
-# renders in PDF reports, and libharfbuzz-subset0 so WeasyPrint embeds only the glyphs used
-# (fast, small PDFs). Installed with apt-get when one is missing and we are root; otherwise
+# compiling translations, Pango (WeasyPrint's text layout), the Liberation and Noto CJK fonts
+# so Latin and Chinese render in PDF reports, and libharfbuzz-subset0 so WeasyPrint embeds
+# only the glyphs used (fast, small PDFs). Installed with apt-get when one is missing and we are root; otherwise
 # we say what is missing (and scripts/test.sh decides whether that is fatal: under CI=true
 # it is).
 set -euo pipefail
 
-PACKAGES=(chromium gettext libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk libharfbuzz-subset0)
+PACKAGES=(chromium gettext libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation fonts-noto-cjk libharfbuzz-subset0)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

@@ -60,6 +60,7 @@ from kyc.selectors import document_list
 from merchants.models import Merchant, Person, RiskTier
 from merchants.selectors import person_list
 
+from ..reports.services import report_can_rebuild
 from .presenters import RequirementsPresenter, label_rfi_items
 
 PAGE_SIZE = 50
@@ -93,6 +94,14 @@ EVENT_LABELS: dict[str, Promise] = {
     "screening.disposed": gettext_lazy("Screening hit disposed"),
     "risk.assessed": gettext_lazy("Risk assessed"),
     "capability.decided": gettext_lazy("Capability decided"),
+    "report.built": gettext_lazy("Review report built"),
+    "report.failed": gettext_lazy("Review report failed"),
+    "report.downloaded": gettext_lazy("Review report downloaded"),
+    "report.rebuild_requested": gettext_lazy("Review report rebuild requested"),
+    "qc.completed": gettext_lazy("QC review completed"),
+    "qc.dispute_raised": gettext_lazy("QC finding disputed"),
+    "qc.dispute_decided": gettext_lazy("QC dispute decided"),
+    "audit.exported": gettext_lazy("Audit trail exported"),
 }
 
 # The fixed messages of cases.screening and the approval refusals, in the page's language
@@ -576,6 +585,11 @@ class CasePage:
                 .exclude(pk=case.pk)
             ),
             "now": timezone.now(),
+            # The "Review reports" panel (cases/reports): one query, whatever the versions.
+            "reports": list(
+                case.reports.select_related("requested_by", "capability").order_by("-version")
+            ),
+            "can_rebuild_report": report_can_rebuild(self.user),
         }
         return render(self.request, "cases/review/case_detail.html", context, status=status)
 
