@@ -402,6 +402,37 @@ QUEUES: list[tuple[str, str, str, list[str], list[str], str, bool, int, int, str
 ]
 
 
+# QC sampling rules (data: compliance admins edit them in the admin). A decision is sampled
+# at the highest rate among the rules matching it; every reviewer gets at least the
+# weekly minimum. Columns: code, en, zh, decision ("" any), risk tier ("" any), rate, minimum.
+QC_SAMPLING_RULES: list[tuple[str, str, str, str, str, str, int]] = [
+    ("approvals", "Approvals", "通过决定", "approved", "", "0.10", 2),
+    ("rejections", "Rejections", "驳回决定", "rejected", "", "0.10", 2),
+    ("high-risk-approvals", "High-risk approvals", "高风险通过决定", "approved", "high", "1", 0),
+    ("prohibited", "Prohibited-tier decisions", "禁止级决定", "", "prohibited", "1", 0),
+]
+
+
+def load_qc_sampling_rules() -> None:
+    """Creates the default sampling rules; an existing rule keeps what an admin changed."""
+    from decimal import Decimal
+
+    from .models import QcSamplingRule
+
+    for code, en, zh, decision, tier, rate, minimum in QC_SAMPLING_RULES:
+        QcSamplingRule.objects.get_or_create(
+            code=code,
+            defaults={
+                "name_en": en,
+                "name_zh": zh,
+                "decision": decision,
+                "risk_tier": tier,
+                "rate": Decimal(rate),
+                "min_per_reviewer_per_week": minimum,
+            },
+        )
+
+
 def load_queues() -> None:
     """Creates the default queues; an existing queue keeps what an admin changed."""
     from .models import Queue
@@ -431,6 +462,7 @@ def load_queues() -> None:
 @transaction.atomic
 def load_reference_data() -> PolicyVersion:
     load_queues()
+    load_qc_sampling_rules()
     for code, family, en, zh, expiry, number in DOCUMENT_TYPES:
         DocumentType.objects.update_or_create(
             code=code,

@@ -541,6 +541,7 @@ class Command(BaseCommand):
                         "database to get the full demo)"
                     ) from exc
                 created.append(f"{case.merchant.legal_name} -> case {case.pk} {case.state}")
+            self._quality_control(users)
         self._report(created, time.monotonic() - started)
 
     # ----------------------------------------------------------------------- sanctions
@@ -703,6 +704,51 @@ class Command(BaseCommand):
             size=len(data),
             metadata=meta,
             supersedes=supersedes,
+        )
+
+    # ----------------------------------------------------------------------- QC
+
+    def _quality_control(self, users: dict[str, User]) -> None:
+        """A first QC draw (seed 2026) over the demo's decisions, one agreed review and one
+        minor finding that its maker disputes, so the QC pages have something to show.
+        The draw and its reviews are made once; a re-seed leaves them alone."""
+        from cases.models import QcDraw, QcErrorCategory, QcOutcome, QcReview, QcSeverity
+        from cases.qc.sampling import qc_draw
+        from cases.qc.services import qc_dispute_raise, qc_review_complete
+
+        if QcDraw.objects.exists():
+            return
+        draw = qc_draw(actor=users["qclead"], seed=2026)
+        reviews = list(
+            QcReview.objects.filter(draw=draw)
+            .exclude(maker=users["qclead"])
+            .select_related("maker")
+            .order_by("case_id")
+        )
+        if reviews:
+            qc_review_complete(
+                actor=users["qclead"],
+                review_id=reviews[0].pk,
+                outcome=QcOutcome.AGREE,
+                comment="Documents, screening and reason codes all support the decision.",
+            )
+        if len(reviews) > 1 and reviews[1].maker is not None:
+            finding = qc_review_complete(
+                actor=users["qclead"],
+                review_id=reviews[1].pk,
+                outcome=QcOutcome.DISAGREE,
+                error_category=QcErrorCategory.POOR_RATIONALE,
+                severity=QcSeverity.MINOR,
+                comment="The rationale repeats the reason code; say which evidence was relied on.",
+            )
+            qc_dispute_raise(
+                actor=finding.maker,
+                review_id=finding.pk,
+                reason="The rationale names the registry extract and the licence checked.",
+            )
+        self.stdout.write(
+            f"  QC draw {draw.pk} (seed {draw.seed}): {len(draw.sampled_case_ids)} decision(s) "
+            "sampled, one agreed, one minor finding disputed"
         )
 
     # ----------------------------------------------------------------------- report
