@@ -10,7 +10,7 @@ PORT ?= 8000
 .PHONY: help install system-deps run run-s3 test lint migrate seed worker
 
 help:
-	@echo "make run      migrate, seed demo data, serve http://$(HOST):$(PORT)"
+	@echo "make run      migrate, seed demo data, start Celery beat, serve http://$(HOST):$(PORT)"
 	@echo "make run-s3   the same demo with documents and reports in a local S3 server (moto)"
 	@echo "make test     ruff, migration/deploy checks, unit + integration + browser tests"
 	@echo "make install  uv (if missing), locked virtualenv in .venv, compiled translations"
@@ -26,7 +26,7 @@ system-deps:
 	@scripts/system-deps.sh
 
 run: system-deps seed
-	$(PYTHON) manage.py runserver $(HOST):$(PORT)
+	@HOST=$(HOST) PORT=$(PORT) scripts/run_demo.sh
 
 run-s3: install system-deps
 	@HOST=$(HOST) PORT=$(PORT) scripts/run_s3.sh
@@ -49,4 +49,4 @@ worker: install
 	@if [ -z "$$CELERY_BROKER_URL" ]; then \
 	    echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0): without a broker tasks" \
 	         "run in-process and there is nothing for a worker to do."; exit 2; fi
-	.venv/bin/celery -A config worker -Q checks,default --loglevel INFO
+	.venv/bin/celery -A config worker -Q checks,default,reports --loglevel INFO

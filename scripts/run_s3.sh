@@ -24,4 +24,4 @@ fi
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py seed_demo
 echo "run-s3: documents and reports go to s3://$S3_BUCKET at $S3_ENDPOINT_URL"
-exec .venv/bin/python manage.py runserver "${HOST:-127.0.0.1}:${PORT:-8000}"
+exec scripts/run_demo.sh
