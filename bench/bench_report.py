@@ -291,7 +291,7 @@ def run_workers(workers: int, n: int) -> None:
                     "config",
                     "worker",
                     "-Q",
-                    "default",
+                    "reports",
                     "--pool",
                     "solo",
                     "--without-gossip",

@@ -749,3 +749,45 @@ class QcDispute(models.Model):
 
     def __str__(self) -> str:
         return f"Dispute of QC review {self.review_id}"
+
+
+# --------------------------------------------------------------------------- ongoing monitoring
+
+
+class PeriodicReviewInterval(models.Model):
+    """How often a live merchant of a risk tier is reviewed again (data)."""
+
+    risk_tier = models.CharField(max_length=20, choices=RiskTier.choices, unique=True)
+    months = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["months"]
+
+    def __str__(self) -> str:
+        return f"{self.risk_tier}: every {self.months} months"
+
+
+class ExpiryStage(models.TextChoices):
+    WARNED = "warned", _("Re-verification opened before expiry")
+    EXPIRED = "expired", _("Expired: capabilities made inactive")
+
+
+class DocumentExpiryAction(models.Model):
+    """What the expiry watch has done about one document, once per stage: running the job
+    late or twice finds the row and does nothing again."""
+
+    document = models.ForeignKey(
+        QualificationDocument, on_delete=models.PROTECT, related_name="expiry_actions"
+    )
+    stage = models.CharField(max_length=20, choices=ExpiryStage.choices)
+    case = models.ForeignKey(
+        ReviewCase, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "stage"], name="expiry_action_once")
+        ]

@@ -433,6 +433,23 @@ def load_qc_sampling_rules() -> None:
         )
 
 
+# How often a live merchant is reviewed again, by risk tier (data: admins edit the rows).
+PERIODIC_REVIEW_MONTHS: list[tuple[str, int]] = [
+    ("prohibited", 6),
+    ("high", 12),
+    ("medium", 24),
+    ("low", 36),
+]
+
+
+def load_periodic_review_intervals() -> None:
+    """Creates the default intervals; an existing row keeps what an admin changed."""
+    from .models import PeriodicReviewInterval
+
+    for tier, months in PERIODIC_REVIEW_MONTHS:
+        PeriodicReviewInterval.objects.get_or_create(risk_tier=tier, defaults={"months": months})
+
+
 def load_queues() -> None:
     """Creates the default queues; an existing queue keeps what an admin changed."""
     from .models import Queue
@@ -463,6 +480,7 @@ def load_queues() -> None:
 def load_reference_data() -> PolicyVersion:
     load_queues()
     load_qc_sampling_rules()
+    load_periodic_review_intervals()
     for code, family, en, zh, expiry, number in DOCUMENT_TYPES:
         DocumentType.objects.update_or_create(
             code=code,

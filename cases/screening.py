@@ -637,6 +637,9 @@ def _case_open_or_find(*, merchant_id: int) -> tuple[ReviewCase | None, bool]:
         Capability.objects.filter(merchant=merchant, status=CapabilityStatus.ACTIVE)
     )
     case.capabilities.set(capabilities)
+    from .services import _emit_case_webhook  # services imports this module
+
+    _emit_case_webhook(case, None)  # a case opened by the platform is a status change too
     audit_record(
         action="case.opened_by_screening",
         obj=case,

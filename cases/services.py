@@ -41,6 +41,7 @@ from merchants.models import (
     RiskTier,
 )
 from merchants.services import capability_request, capability_set_status, merchant_create
+from webhooks.services import webhook_emit, webhook_event_refresh
 
 from . import queues
 from .models import (
@@ -116,6 +117,13 @@ def _require_holder(actor: Any, case: ReviewCase) -> None:
 
 
 def _save(case: ReviewCase) -> None:
+    # The state as loaded (django-fsm's ConcurrentTransitionMixin keeps it for its
+    # conditional UPDATE); None for a case being created.
+    previous = (
+        None
+        if case._state.adding
+        else getattr(case, "_ConcurrentTransitionMixin__initial_states", {}).get("state")
+    )
     try:
         case.save()
     except ConcurrentTransition:
@@ -125,6 +133,40 @@ def _save(case: ReviewCase) -> None:
             f"Case {case.pk} was changed by someone else at the same time; reload it.",
             code="concurrent_transition",
         ) from None
+    if previous != case.state:
+        _emit_case_webhook(case, previous)
+
+
+# Webhook choke points: every case state change is saved by `_save` (here, and in
+# cases/queues.py and cases/screening.py), which emits `case.<new state>`; `_audit`, which
+# each transition here calls after its side effects, refreshes that event's capabilities
+# (an approval activates them after the case is saved). Capability changes are emitted by
+# merchants.services.capability_set_status.
+
+
+def _case_webhook_data(case: ReviewCase, previous: str | None) -> dict[str, Any]:
+    return {
+        "case_id": case.pk,
+        "merchant_id": case.merchant_id,
+        "kind": case.kind,
+        "state": case.state,
+        "previous_state": previous,
+        "capabilities": [
+            {"id": c.pk, "kind": c.kind, "code": c.code, "status": c.status}
+            for c in case.capabilities.select_related("category").order_by("pk")
+        ],
+        "decided_at": case.decided_at,
+    }
+
+
+def _emit_case_webhook(case: ReviewCase, previous: str | None) -> None:
+    event = webhook_emit(
+        event_type=f"case.{case.state}",
+        data=_case_webhook_data(case, previous),
+        merchant_id=case.merchant_id,
+        case_id=case.pk,
+    )
+    case._webhook_event = event  # type: ignore[attr-defined]
 
 
 def _reason_codes(codes: Iterable[str], *, kinds: Iterable[str]) -> list[ReasonCode]:
@@ -220,6 +262,11 @@ def _audit(
     text: str = "",
 ) -> None:
     policy = case.policy_version.label if case.policy_version is not None else ""
+    event = case.__dict__.pop("_webhook_event", None)
+    if event is not None:
+        webhook_event_refresh(
+            event=event, data=_case_webhook_data(case, event.payload["previous_state"])
+        )
     payload = _case_state_snapshot(case)
     payload.update(after or {})
     audit_record(
@@ -324,9 +371,10 @@ def case_submit(*, actor: Any, case_id: int) -> ReviewCase:
     case.sla_due_at = timezone.now() + timedelta(hours=settings.KYC_SLA_HOURS.get(score.tier, 48))
     queues.case_route(case)  # its queue's SLA, when a queue takes it
     _save(case)
-    Capability.objects.filter(
-        pk__in=case.capabilities.values("pk"), status=CapabilityStatus.UNREQUESTED
-    ).update(status=CapabilityStatus.PENDING)
+    # One by one through capability_set_status (a handful per case), so each change is a
+    # `capability.pending` webhook like every other capability status change.
+    for capability in case.capabilities.filter(status=CapabilityStatus.UNREQUESTED):
+        capability_set_status(capability=capability, status=CapabilityStatus.PENDING)
     _audit(
         case=case,
         actor=actor,
@@ -390,8 +438,9 @@ def case_withdraw(*, actor: Any, case_id: int, reason: str = "") -> ReviewCase:
     case = _lock_case(actor=actor, case_id=case_id)
     _require_role(actor, [Role.SELLER], "Only the merchant's seller withdraws its case.")
     _require_state(case, case.withdraw, "withdrawn")
-    if case.created_by_id is None and case.kind == CaseKind.REVERIFICATION:
-        # Opened by the platform (after a sanctions re-screening): not the seller's to drop.
+    if case.created_by_id is None and case.kind != CaseKind.ONBOARDING:
+        # Opened by the platform (a sanctions re-screening, an expiring document, a periodic
+        # review, a change of details): not the seller's to drop.
         raise NotAllowed(
             "This review was opened by the platform and cannot be withdrawn.",
             code="opened_by_platform",
@@ -616,19 +665,32 @@ def _final_approval_effects(case: ReviewCase) -> dict[str, Any]:
         )
     ]
     merchant = case.merchant
-    merchant_before = {"status": merchant.status, "risk_tier": merchant.risk_tier}
+    merchant_before: dict[str, Any] = {"status": merchant.status, "risk_tier": merchant.risk_tier}
     if merchant.capabilities.filter(
         kind=CapabilityKind.SELL, status=CapabilityStatus.ACTIVE
     ).exists():
         merchant.status = MerchantStatus.ACTIVE
     merchant.risk_tier = case.risk_tier or merchant.risk_tier
-    merchant.save(update_fields=["status", "risk_tier", "updated_at"])
+    review_before = merchant.next_review_date
+    if merchant.status == MerchantStatus.ACTIVE:
+        from .monitoring import next_review_date  # cases.monitoring builds on these services
+
+        # Ongoing monitoring: the next periodic review, by the tier this decision set.
+        merchant.next_review_date = next_review_date(
+            risk_tier=merchant.risk_tier, decided_on=timezone.localdate(case.decided_at)
+        )
+    merchant.save(update_fields=["status", "risk_tier", "next_review_date", "updated_at"])
+    merchant_before["next_review_date"] = review_before
     return {
         "capabilities": capability_changes,
         "documents_accepted": accepted,
         "merchant": {
             "before": merchant_before,
-            "after": {"status": merchant.status, "risk_tier": merchant.risk_tier},
+            "after": {
+                "status": merchant.status,
+                "risk_tier": merchant.risk_tier,
+                "next_review_date": merchant.next_review_date,
+            },
         },
     }
 
@@ -803,11 +865,12 @@ def case_reopen(*, actor: Any, case_id: int, rationale: str) -> ReviewCase:
 
 
 @transaction.atomic
-def case_expire(*, case_id: int) -> ReviewCase:
-    """The system expires a case whose RFI deadline passed without an answer."""
+def case_expire(*, case_id: int, now: datetime | None = None) -> ReviewCase:
+    """The system expires a case whose RFI deadline passed without an answer (`now`: the
+    scheduled job's clock)."""
     case = _lock_case(actor=None, case_id=case_id)
     _require_state(case, case.expire, "expired")
-    if case.rfi_deadline and case.rfi_deadline > timezone.now():
+    if case.rfi_deadline and case.rfi_deadline > (now or timezone.now()):
         raise Conflict("The RFI deadline has not passed yet.", code="deadline_not_passed")
     before = _case_state_snapshot(case)
     case.expire()

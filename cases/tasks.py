@@ -105,3 +105,55 @@ def qc_draw_task(self: object) -> int:
     from .qc.sampling import qc_draw_scheduled
 
     return qc_draw_scheduled().new_review_count
+
+
+# --------------------------------------------------------------------------- ongoing monitoring
+# Scheduled by CELERY_BEAT_SCHEDULE; each service is idempotent, so a late or repeated run is
+# harmless, and each works one merchant or case per transaction.
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT_ERRORS, max_retries=3)
+def expiry_watch_task(self: object) -> dict[str, int]:
+    """Re-verification before a document expires; capabilities inactive after it."""
+    from .monitoring import expiry_watch
+
+    return expiry_watch()
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT_ERRORS, max_retries=3)
+def periodic_review_open_task(self: object) -> int:
+    """Opens the periodic reviews that fell due; returns how many."""
+    from .monitoring import periodic_review_open
+
+    return periodic_review_open()
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT_ERRORS, max_retries=3)
+def rfi_expire_overdue_task(self: object) -> int:
+    """Expires the cases whose RFI deadline passed unanswered; returns how many."""
+    from .monitoring import rfi_expire_overdue
+
+    return rfi_expire_overdue()
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=TRANSIENT_ERRORS, max_retries=3)
+def notify_sla_breaches_task(self: object) -> int:
+    """Internal e-mail for each SLA breach flagged by flag_sla_breaches_task, once."""
+    from .monitoring import sla_breaches_notify
+
+    return sla_breaches_notify()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OSError, ConnectionError),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_staff_mail_task(self: object, subject: str, body: str, recipients: list[str]) -> int:
+    """An internal e-mail to staff (never to a seller) through Django's mail framework."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)

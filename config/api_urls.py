@@ -128,6 +128,7 @@ urlpatterns = [
     path("", include("cases.reports.api_urls")),
     path("", include("cases.qc.api_urls")),
     path("", include("audit.api_urls")),
+    path("", include("webhooks.api_urls")),
     # schema and interactive docs (assets served locally by drf-spectacular-sidecar)
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("review/reports/", include("cases.reports.urls")),
     path("qc/", include("cases.qc.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path(
         "audit/", include("audit.urls")
     ),  # the rest of the seller portal (/seller/…) and /review/…

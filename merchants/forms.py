@@ -64,6 +64,7 @@ class MerchantForm(forms.ModelForm):
 
     country = _CountryCode(label=_("Country of registration"), help_text=COUNTRY_HELP)
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    bank_country = _CountryCode(label=_("Bank country"), required=False, help_text=COUNTRY_HELP)
 
     class Meta:
         model = Merchant
@@ -78,11 +79,20 @@ class MerchantForm(forms.ModelForm):
             ),
             "registration_number": _("For China, the 18-character unified social credit code."),
             "operating_address": _("Leave empty when it is the registered address."),
+            "bank_account_holder": _("The payout account's holder, normally the legal name."),
+            "bank_account_number": _("An IBAN where the bank uses one; otherwise the number."),
+            "bank_swift": _("8 or 11 characters, for example HSBCHKHHHKH."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["legal_name"].help_text = _("Exactly as on the business license.")
+        if self.instance.pk and self.instance.status == "active":
+            # Said before saving: these edits put a live merchant back under review.
+            self.fields["legal_name"].help_text = _(
+                "Exactly as on the business license. Changing the legal name, registration "
+                "number or bank details of an active merchant opens a review."
+            )
 
 
 class PersonForm(forms.ModelForm):

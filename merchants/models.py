@@ -73,6 +73,12 @@ class Merchant(models.Model):
     )
     risk_tier = models.CharField(max_length=20, choices=RiskTier.choices, blank=True)
     next_review_date = models.DateField(null=True, blank=True)
+    # The payout account: a change on an active merchant opens a change-of-details case.
+    bank_account_holder = models.CharField(_("account holder"), max_length=255, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=255, blank=True)
+    bank_country = models.CharField(_("bank country"), max_length=2, blank=True)
+    bank_account_number = models.CharField(_("account number / IBAN"), max_length=64, blank=True)
+    bank_swift = models.CharField(_("SWIFT / BIC"), max_length=11, blank=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="MerchantMembership", related_name="merchants"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -10,11 +11,15 @@ from django.db import transaction
 from django.db.models import Sum
 from django.forms.models import model_to_dict
 from django.utils import timezone
+from stdnum import iban
+from stdnum.exceptions import ValidationError as StdnumError
 
 from accounts.roles import Role, has_role
 from audit.services import audit_record
 from config.errors import InvalidInput, NotAllowed
+from webhooks.services import webhook_emit
 
+from . import hooks
 from .models import (
     Brand,
     Capability,
@@ -26,6 +31,14 @@ from .models import (
     Person,
 )
 
+# The payout account; a change on an active merchant opens a change-of-details case.
+BANK_FIELDS = (
+    "bank_account_holder",
+    "bank_name",
+    "bank_country",
+    "bank_account_number",
+    "bank_swift",
+)
 MERCHANT_FIELDS = (
     "legal_name",
     "local_name",
@@ -40,6 +53,7 @@ MERCHANT_FIELDS = (
     "expected_monthly_volume",
     "contact_email",
     "preferred_language",
+    *BANK_FIELDS,
 )
 PERSON_FIELDS = (
     "full_name",
@@ -75,7 +89,59 @@ def _clean_merchant_data(data: dict[str, Any]) -> dict[str, Any]:
         cleaned["country"] = str(cleaned["country"]).upper()
     if "registration_number" in cleaned:
         cleaned["registration_number"] = str(cleaned["registration_number"]).strip().upper()
+    _clean_bank_data(cleaned)
     return cleaned
+
+
+# ISO 3166-1 alpha-2 (the 249 officially assigned codes).
+ISO_COUNTRIES = frozenset(
+    """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
+    BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ
+    DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP
+    GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG
+    KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML
+    MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE
+    PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL
+    SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM
+    US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+    """.split()
+)
+_BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+_IBAN_LIKE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{8,30}$")
+
+
+def _clean_bank_data(cleaned: dict[str, Any]) -> None:
+    """Normalises and validates the bank fields present in `cleaned` (in place): an account
+    number that looks like an IBAN must be a valid IBAN (checksum and country format); a
+    SWIFT/BIC has 8 or 11 characters; the bank country is an ISO 3166 alpha-2 code."""
+    errors: dict[str, list[str]] = {}
+    for key in ("bank_account_holder", "bank_name"):
+        if key in cleaned:
+            cleaned[key] = str(cleaned[key] or "").strip()
+    if "bank_country" in cleaned:
+        country = str(cleaned["bank_country"] or "").strip().upper()
+        cleaned["bank_country"] = country
+        if country and country not in ISO_COUNTRIES:
+            errors["bank_country"] = ["Enter a two-letter ISO country code, e.g. HK."]
+    if "bank_swift" in cleaned:
+        bic = re.sub(r"\s+", "", str(cleaned["bank_swift"] or "")).upper()
+        cleaned["bank_swift"] = bic
+        if bic and not _BIC.match(bic):
+            errors["bank_swift"] = ["A SWIFT/BIC code has 8 or 11 letters and digits."]
+    if "bank_account_number" in cleaned:
+        number = str(cleaned["bank_account_number"] or "").strip()
+        compact = re.sub(r"[\s-]+", "", number).upper()
+        if _IBAN_LIKE.match(compact):
+            try:
+                number = iban.validate(compact)
+            except StdnumError:
+                errors["bank_account_number"] = ["This IBAN is not valid (check the digits)."]
+        else:
+            number = re.sub(r"\s+", " ", number)
+        cleaned["bank_account_number"] = number
+    if errors:
+        raise InvalidInput("Please correct the bank details.", fields=errors)
 
 
 def _full_clean(obj: Any) -> None:
@@ -161,6 +227,15 @@ def merchant_update(*, actor: Any, merchant: Merchant, data: dict[str, Any]) -> 
             before={k: before[k] for k in changed},
             after={k: after[k] for k in changed},
         )
+        hooks.details_changed(
+            hooks.DetailsChange(
+                actor=actor,
+                merchant_id=merchant.pk,
+                event=hooks.MERCHANT_UPDATED,
+                before={k: before[k] for k in changed},
+                after={k: after[k] for k in changed},
+            )
+        )
     return merchant
 
 
@@ -225,6 +300,16 @@ def person_add(*, actor: Any, merchant: Merchant, data: dict[str, Any]) -> Perso
         merchant_id=merchant.pk,
         after=_snapshot(person, PERSON_FIELDS),
     )
+    hooks.details_changed(
+        hooks.DetailsChange(
+            actor=actor,
+            merchant_id=merchant.pk,
+            event=hooks.PERSON_ADDED,
+            after=_snapshot(person, PERSON_FIELDS),
+            person_id=person.pk,
+            person_name=person.full_name,
+        )
+    )
     return person
 
 
@@ -247,6 +332,17 @@ def person_update(*, actor: Any, person: Person, data: dict[str, Any]) -> Person
         before=before,
         after=_snapshot(person, PERSON_FIELDS),
     )
+    hooks.details_changed(
+        hooks.DetailsChange(
+            actor=actor,
+            merchant_id=merchant.pk,
+            event=hooks.PERSON_UPDATED,
+            before=before,
+            after=_snapshot(person, PERSON_FIELDS),
+            person_id=person.pk,
+            person_name=person.full_name,
+        )
+    )
     return person
 
 
@@ -257,6 +353,16 @@ def person_remove(*, actor: Any, person: Person) -> None:
     before = _snapshot(person, PERSON_FIELDS)
     audit_record(
         action="person.removed", actor=actor, obj=person, merchant_id=merchant.pk, before=before
+    )
+    hooks.details_changed(
+        hooks.DetailsChange(
+            actor=actor,
+            merchant_id=merchant.pk,
+            event=hooks.PERSON_REMOVED,
+            before=before,
+            person_id=person.pk,
+            person_name=person.full_name,
+        )
     )
     person.delete()
 
@@ -303,6 +409,7 @@ def capability_request(
     capability.requested_at = timezone.now()
     capability.status_changed_at = timezone.now()
     capability.save()
+    _emit_capability_change(capability, None if created else before)
     audit_record(
         action="capability.requested",
         actor=actor,
@@ -312,6 +419,27 @@ def capability_request(
         after={"status": capability.status, "capability": capability.code},
     )
     return capability
+
+
+def _emit_capability_change(capability: Capability, previous_status: str | None) -> None:
+    """The webhook of a capability status change. Every change goes through
+    capability_set_status (decisions, expiry, withdrawal) or capability_request (a seller's
+    application); webhooks sits below merchants, so both call it directly."""
+    webhook_emit(
+        event_type=f"capability.{capability.status}",
+        data={
+            "capability_id": capability.pk,
+            "merchant_id": capability.merchant_id,
+            "kind": capability.kind,
+            "code": capability.code,
+            "category": capability.category.code if capability.category else None,
+            "brand_id": capability.brand_id,
+            "status": capability.status,
+            "previous_status": previous_status,
+            "disabled_reason": capability.disabled_reason,
+        },
+        merchant_id=capability.merchant_id,
+    )
 
 
 def capability_set_status(
@@ -324,6 +452,8 @@ def capability_set_status(
     capability.disabled_reason = "" if status == CapabilityStatus.ACTIVE else disabled_reason
     capability.status_changed_at = timezone.now()
     capability.save(update_fields=["status", "disabled_reason", "status_changed_at"])
+    if before["status"] != status:
+        _emit_capability_change(capability, before["status"])
     return {
         "capability": capability.code,
         "before": before,

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets served locally (no CDN)
     "accounts",
     "audit",
+    "webhooks",
     "merchants",
     "kyc",
     "cases",
@@ -170,6 +171,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "kyc.tasks.*": {"queue": "checks"},
+    # PDF builds take most of a second of CPU each: on their own queue they never hold up a
+    # seller's notification or a webhook behind a burst of decisions.
+    "cases.tasks.build_report_task": {"queue": "reports"},
     "cases.tasks.*": {"queue": "default"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -234,6 +238,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 KYC_ALLOWED_MIME_TYPES = ("application/pdf", "image/jpeg", "image/png")
 KYC_OWNERSHIP_DECLARATION_THRESHOLD = 25
 KYC_EXPIRY_WARNING_DAYS = int(os.environ.get("KYC_EXPIRY_WARNING_DAYS", "30"))
+# Ongoing monitoring (cases/monitoring.py): a renewal uploaded and under review keeps the
+# capabilities an expired document covers live until its expiry date + this many days.
+KYC_RENEWAL_GRACE_DAYS = int(os.environ.get("KYC_RENEWAL_GRACE_DAYS", "14"))
+# Who receives the internal SLA-breach e-mails when a queue's team has no senior reviewer.
+KYC_STAFF_ALERT_EMAILS = [
+    e.strip() for e in os.environ.get("KYC_STAFF_ALERT_EMAILS", "").split(",") if e.strip()
+]
 KYC_RFI_DEFAULT_DAYS = 14
 # PDF review reports: the language a decision's report is built in ("en" or "zh-hans"); any
 # report can be rebuilt in the other language (build_report --language, or the case page).
@@ -242,6 +253,22 @@ KYC_REPORT_LANGUAGE = os.environ.get("KYC_REPORT_LANGUAGE", "en")
 # (n = ln(1 - confidence) / ln(1 - tolerable error rate): 59 at 95% / 5%).
 KYC_QC_CONFIDENCE = float(os.environ.get("KYC_QC_CONFIDENCE", "0.95"))
 KYC_QC_TOLERABLE_ERROR_RATE = float(os.environ.get("KYC_QC_TOLERABLE_ERROR_RATE", "0.05"))
+# Webhooks (webhooks/): the delay in seconds before each retry of a failed delivery; it fails
+# after the last one (1 min, 5 min, 1 h, 5 h, 18 h). Delays up to KYC_WEBHOOK_MAX_COUNTDOWN are
+# Celery countdowns, longer ones are picked up by the dispatch-due-webhooks beat job.
+KYC_WEBHOOK_RETRY_SCHEDULE = [
+    int(s) for s in env_list("KYC_WEBHOOK_RETRY_SCHEDULE", "60,300,3600,18000,64800")
+]
+KYC_WEBHOOK_MAX_COUNTDOWN = int(os.environ.get("KYC_WEBHOOK_MAX_COUNTDOWN", "900"))
+KYC_WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("KYC_WEBHOOK_CONNECT_TIMEOUT", "5"))
+KYC_WEBHOOK_READ_TIMEOUT = float(os.environ.get("KYC_WEBHOOK_READ_TIMEOUT", "10"))
+# A delivery whose task was lost (broker down at commit, worker killed mid-request) is sent
+# again by the beat job once this many seconds have passed.
+KYC_WEBHOOK_RECOVERY_SECONDS = int(os.environ.get("KYC_WEBHOOK_RECOVERY_SECONDS", "180"))
+# Destinations: http:// and loopback/private addresses are for development; production.py
+# turns both off. Link-local and cloud metadata addresses are refused whatever these say.
+KYC_WEBHOOK_ALLOW_HTTP = env_bool("KYC_WEBHOOK_ALLOW_HTTP", True)
+KYC_WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("KYC_WEBHOOK_ALLOW_PRIVATE_NETWORKS", True)
 # Document check limits (kyc/checks): a file past them fails its check instead of being read.
 KYC_MAX_PDF_PAGES = int(os.environ.get("KYC_MAX_PDF_PAGES", "50"))
 KYC_MAX_PDF_OBJECTS = int(os.environ.get("KYC_MAX_PDF_OBJECTS", "100000"))
@@ -277,5 +304,28 @@ CELERY_BEAT_SCHEDULE = {
     "qc-draw": {
         "task": "cases.tasks.qc_draw_task",
         "schedule": crontab(hour=1, minute=0),
+    },
+    # Ongoing monitoring (cases/monitoring.py); each job is idempotent and safe to run late.
+    "expiry-watch": {
+        "task": "cases.tasks.expiry_watch_task",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "periodic-reviews": {
+        "task": "cases.tasks.periodic_review_open_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "rfi-expiry": {"task": "cases.tasks.rfi_expire_overdue_task", "schedule": 900.0},
+    "sla-breach-notifications": {
+        "task": "cases.tasks.notify_sla_breaches_task",
+        "schedule": 300.0,
+    },
+    "rescreen-active-merchants": {
+        "task": "cases.tasks.rescreen_active_merchants_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    # Webhook retries past the countdown limit, and deliveries whose task was lost.
+    "dispatch-due-webhooks": {
+        "task": "webhooks.tasks.dispatch_due_webhooks_task",
+        "schedule": 60.0,
     },
 }

@@ -1,8 +1,12 @@
 """Production: every secret from the environment; refuses to start without SECRET_KEY.
 
-Processes (each its own container/unit):
-  web:     gunicorn config.wsgi --workers 4
-  workers: celery -A config worker -Q checks  /  celery -A config worker -Q default
+Processes (each its own container/unit; docs/deployment.md has the full table):
+  web:     gunicorn config.wsgi --bind 0.0.0.0:8000 --workers 4 --timeout 60
+  workers: celery -A config worker -Q checks   (document checks: CPU)
+           celery -A config worker -Q reports  (PDF review reports: CPU)
+           celery -A config worker -Q default  (notifications, webhooks, screening, the rest)
+  beat:    celery -A config beat               (exactly one: the periodic jobs)
+  health:  GET /health/ (database, broker, storage; 200 or 503)
 """
 
 import os
@@ -32,3 +36,6 @@ X_FRAME_OPTIONS = "DENY"
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
+# Webhooks go to https:// endpoints on public addresses only (see webhooks/network.py).
+KYC_WEBHOOK_ALLOW_HTTP = env_bool("KYC_WEBHOOK_ALLOW_HTTP", False)
+KYC_WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("KYC_WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)

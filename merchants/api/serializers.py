@@ -60,6 +60,13 @@ class MerchantCreateIn(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Merchant
         fields = MERCHANT_FIELDS
+        extra_kwargs = {
+            "bank_country": {"help_text": "ISO 3166-1 alpha-2 code of the bank's country."},
+            "bank_account_number": {
+                "help_text": "Validated as an IBAN when it looks like one (2 letters, 2 digits)."
+            },
+            "bank_swift": {"help_text": "SWIFT/BIC, 8 or 11 characters."},
+        }
 
 
 class MerchantUpdateIn(MerchantCreateIn):

@@ -219,7 +219,7 @@ def celery_worker(transactional_db: None, s3_server: S3Server, tmp_path: Path) -
                 "config",
                 "worker",
                 "-Q",
-                "checks,default",
+                "checks,default,reports",
                 "--concurrency",
                 "1",
                 "--pool",

@@ -131,6 +131,9 @@ class DemoMerchant:
     brands: list[str] = field(default_factory=list)
     # Upload only the first N currently-due documents (None = all): a draft still missing some.
     upload_limit: int | None = None
+    # Identity documents expiring this many days after the seed (None: in three years), so the
+    # expiry watch (`manage.py run_monitoring`) has a re-verification to open in the demo.
+    id_expiring_in_days: int | None = None
 
 
 DEMO_MERCHANTS: list[DemoMerchant] = [
@@ -365,6 +368,11 @@ DEMO_MERCHANTS: list[DemoMerchant] = [
             "website": "https://blueharbor.example.com",
             "business_model": "marketplace_seller",
             "expected_monthly_volume": "60000.00",
+            "bank_account_holder": "Blue Harbor Outfitters Inc.",
+            "bank_name": "Casco Bay Savings Bank",
+            "bank_country": "US",
+            "bank_account_number": "004417822931",
+            "bank_swift": "CHASUS33",
         },
         people=[
             {
@@ -378,6 +386,7 @@ DEMO_MERCHANTS: list[DemoMerchant] = [
             }
         ],
         categories=["apparel"],
+        id_expiring_in_days=20,
     ),
     DemoMerchant(
         owner="seller2",
@@ -392,6 +401,11 @@ DEMO_MERCHANTS: list[DemoMerchant] = [
             "business_model": "p2p_merchant",
             "expected_monthly_volume": "350000.00",
             "preferred_language": "zh-hans",
+            "bank_account_holder": "Kowloon Bay Exchange Services Limited",
+            "bank_name": "The Hongkong and Shanghai Banking Corporation",
+            "bank_country": "HK",
+            "bank_account_number": "004-512-338821-838",
+            "bank_swift": "HSBCHKHHHKH",
         },
         people=[
             {
@@ -594,6 +608,7 @@ class Command(BaseCommand):
 
     def _seed_merchant(self, spec: DemoMerchant, users: dict[str, User]) -> ReviewCase:
         owner = users[spec.owner]
+        self._id_expiring_in_days = spec.id_expiring_in_days
         merchant, case = case_services.onboarding_start(actor=owner, data=dict(spec.data))
         id_numbers: dict[int, str] = {}
         for person_data in spec.people:
@@ -679,7 +694,8 @@ class Command(BaseCommand):
         elif doc_type.requires_number:
             meta["number"] = f"{code[:3].upper()}-{merchant.country}-{merchant.pk:05d}"
         if doc_type.has_expiry:
-            meta["expiry_date"] = today + timedelta(days=3 * 365)
+            days = getattr(self, "_id_expiring_in_days", None) if person is not None else None
+            meta["expiry_date"] = today + timedelta(days=days or 3 * 365)
         if capability.kind == CapabilityKind.CATEGORY:
             meta["category"] = capability.category_id
         if capability.kind == CapabilityKind.BRAND:
