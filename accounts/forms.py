@@ -126,3 +126,41 @@ class SignupForm(UserCreationForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(gettext("An account with this e-mail address exists."))
         return email
+
+
+class OtpTokenForm(forms.Form):
+    """The 6-digit code from the staff member's authenticator app."""
+
+    otp_token = forms.CharField(
+        label=_("6-digit code"),
+        min_length=6,
+        max_length=6,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "pattern": "[0-9]{6}",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def clean_otp_token(self) -> str:
+        token = self.cleaned_data["otp_token"].replace(" ", "")
+        if not token.isdigit():
+            raise forms.ValidationError(gettext("Enter the 6 digits your app shows."))
+        return token
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: what it is for and what it may reach (accounts/scopes.py)."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. erp-integration"))
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), widget=forms.CheckboxSelectMultiple, choices=()
+    )
+
+    def __init__(self, *args: Any, allowed: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = allowed  # type: ignore[attr-defined]

@@ -11,16 +11,12 @@ of a merchant still onboarding change nothing here: its onboarding case covers t
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from audit.services import audit_record
-from kyc.requirements import active_policy
-from kyc.risk import merchant_risk
 from merchants.hooks import (
     MERCHANT_UPDATED,
     PERSON_ADDED,
@@ -28,13 +24,12 @@ from merchants.hooks import (
     PERSON_UPDATED,
     DetailsChange,
 )
-from merchants.models import Capability, CapabilityStatus, Merchant, MerchantStatus
+from merchants.models import Merchant, MerchantStatus
 from merchants.services import BANK_FIELDS
 
-from . import queues
 from .models import CaseKind, CaseState, ReviewCase
 from .notifications import notify_seller
-from .services import PRIORITY_BY_TIER, _case_state_snapshot
+from .services import _case_state_snapshot, case_open_by_platform
 
 # What re-opens the review of a live merchant (the rest of the profile does not).
 MERCHANT_REVIEW_FIELDS = ("legal_name", "registration_number", *BANK_FIELDS)
@@ -154,23 +149,7 @@ def _case_open_submitted(merchant: Merchant) -> ReviewCase:
     """A change-of-details case opened by the platform, straight in the review queue: the
     change is already in effect (new payout account, new owner), so it is not left waiting
     for the seller."""
-    score = merchant_risk(merchant)
-    case = ReviewCase(
-        merchant=merchant,
-        kind=CaseKind.CHANGE_OF_DETAILS,
-        policy_version=active_policy(),
-        risk_tier=score.tier,
-        requires_four_eyes=score.requires_edd,
-        priority=PRIORITY_BY_TIER.get(score.tier, 50),
-    )
-    case.submit()
-    case.sla_due_at = timezone.now() + timedelta(hours=settings.KYC_SLA_HOURS.get(score.tier, 48))
-    queues.case_route(case)
-    case.save()
-    capabilities = list(
-        Capability.objects.filter(merchant=merchant, status=CapabilityStatus.ACTIVE)
-    )
-    case.capabilities.set(capabilities)
+    case = case_open_by_platform(merchant=merchant, kind=CaseKind.CHANGE_OF_DETAILS)
     audit_record(
         action="case.opened",
         obj=case,
@@ -180,7 +159,7 @@ def _case_open_submitted(merchant: Merchant) -> ReviewCase:
         after={
             **_case_state_snapshot(case),
             "kind": case.kind,
-            "capabilities": [c.code for c in capabilities],
+            "capabilities": [c.code for c in case.capabilities.all()],
             "risk_tier": case.risk_tier,
         },
         text="Opened by a change of details on an active merchant.",

@@ -39,7 +39,6 @@ from kyc.models import (
     ScreeningMatch,
     ScreeningSubject,
 )
-from kyc.requirements import active_policy
 from kyc.risk import (
     EDD_TIERS,
     RiskScore,
@@ -48,7 +47,7 @@ from kyc.risk import (
     same_score,
     tier_rank,
 )
-from merchants.models import Capability, CapabilityStatus, Merchant, MerchantStatus, RiskTier
+from merchants.models import Merchant, MerchantStatus, RiskTier
 
 from . import queues
 from .edd import edd_checklist_ensure
@@ -61,6 +60,7 @@ from .services import (
     _require_holder,
     _require_role,
     _save,
+    case_open_by_platform,
 )
 
 logger = logging.getLogger(__name__)
@@ -621,25 +621,8 @@ def _case_open_or_find(*, merchant_id: int) -> tuple[ReviewCase | None, bool]:
     )
     if not open_hits:
         return None, False
-    score = merchant_risk(merchant)
-    case = ReviewCase(
-        merchant=merchant,
-        kind=CaseKind.REVERIFICATION,
-        policy_version=active_policy(),
-        risk_tier=score.tier,
-        requires_four_eyes=score.requires_edd,
-        priority=PRIORITY_BY_TIER.get(score.tier, 50),
-    )
-    case.submit()
-    case.sla_due_at = timezone.now() + timedelta(hours=settings.KYC_SLA_HOURS.get(score.tier, 48))
-    case.save()
-    capabilities = list(
-        Capability.objects.filter(merchant=merchant, status=CapabilityStatus.ACTIVE)
-    )
-    case.capabilities.set(capabilities)
-    from .services import _emit_case_webhook  # services imports this module
-
-    _emit_case_webhook(case, None)  # a case opened by the platform is a status change too
+    case = case_open_by_platform(merchant=merchant, kind=CaseKind.REVERIFICATION)
+    capabilities = list(case.capabilities.all())
     audit_record(
         action="case.opened_by_screening",
         obj=case,

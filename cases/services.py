@@ -169,6 +169,34 @@ def _emit_case_webhook(case: ReviewCase, previous: str | None) -> None:
     case._webhook_event = event  # type: ignore[attr-defined]
 
 
+def case_open_by_platform(*, merchant: Merchant, kind: str) -> ReviewCase:
+    """Opens a case the platform starts itself (a re-screening hit, a change of details),
+    straight in review: scored, submitted, routed to its queue with the SLA of its tier, and
+    covering the merchant's active capabilities; emits its `case.submitted` webhook.
+
+    The caller, inside its transaction, writes the audit event (it knows why the case was
+    opened) and enqueues what follows."""
+    score = merchant_risk(merchant)
+    case = ReviewCase(
+        merchant=merchant,
+        kind=kind,
+        policy_version=active_policy(),
+        risk_tier=score.tier,
+        requires_four_eyes=score.requires_edd,
+        priority=PRIORITY_BY_TIER.get(score.tier, 50),
+    )
+    case.submit()
+    case.sla_due_at = timezone.now() + timedelta(hours=settings.KYC_SLA_HOURS.get(score.tier, 48))
+    queues.case_route(case)
+    case.save()
+    case.capabilities.set(
+        Capability.objects.filter(merchant=merchant, status=CapabilityStatus.ACTIVE)
+    )
+    # After the capabilities are set, so the event lists them.
+    _emit_case_webhook(case, None)
+    return case
+
+
 def _reason_codes(codes: Iterable[str], *, kinds: Iterable[str]) -> list[ReasonCode]:
     codes = [c for c in dict.fromkeys(codes) if c]
     found = {

@@ -1,7 +1,7 @@
 """/api/v1/: the REST API (see docs/api.md). Paths are the stable contract of DESIGN.md."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from accounts.api.views import MeView
 from cases.api import decisions as cases_decisions_api
@@ -9,6 +9,7 @@ from cases.api import edd as cases_edd
 from cases.api import queues as queues_views
 from cases.api import views as cases_views
 from config.api import not_found
+from config.csp import ApiDocsView
 from kyc.api import views as kyc_views
 from merchants.api import views as merchants_views
 
@@ -17,6 +18,7 @@ app_name = "api"
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("me/availability/", queues_views.AvailabilityView.as_view(), name="me-availability"),
+    path("tokens/", include("accounts.api.urls")),
     # queues and assignment
     path("queues/", queues_views.QueueListView.as_view(), name="queue-list"),
     path(
@@ -131,7 +133,8 @@ urlpatterns = [
     path("", include("webhooks.api_urls")),
     # schema and interactive docs (assets served locally by drf-spectacular-sidecar)
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
     # anything else under /api/v1/ answers 404 in the API's error shape
-    re_path(r"^.*$", not_found),
+    # [\s\S], not ".": a path holding a newline gets the JSON 404 too, not an HTML page.
+    re_path(r"^[\s\S]*$", not_found),
 ]

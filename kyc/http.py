@@ -8,8 +8,10 @@ from django.http import FileResponse
 
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 # Served as an inert document: no scripts, no plugins beyond the PDF itself, nothing fetched
-# from elsewhere, even if a hostile file got past the upload checks.
-DOCUMENT_CSP = "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
+# from elsewhere, even if a hostile file got past the upload checks; framed only by our pages.
+DOCUMENT_CSP = (
+    "sandbox; default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'"
+)
 
 
 def stored_file_response(

@@ -36,3 +36,23 @@ TRANSIENT_ERRORS = _transient_errors()
 def run_document_checks_task(self: object, document_id: int) -> None:
     """Idempotent: a rerun leaves the same results and writes no second audit event."""
     document_run_checks(document_id=document_id)
+
+
+# --------------------------------------------------------------------------- sweepers (beat)
+
+
+@shared_task(acks_late=True)
+def sweep_stuck_work_task() -> dict[str, int]:
+    """Every few minutes: enqueues again the checks, report builds and notifications whose
+    task was lost (kyc/sweepers.py)."""
+    from .sweepers import sweep_stuck_work
+
+    return sweep_stuck_work().as_dict()
+
+
+@shared_task(acks_late=True)
+def sweep_storage_task() -> int:
+    """Daily: deletes the stored objects no row references (kyc/sweepers.py)."""
+    from .sweepers import sweep_storage
+
+    return len(sweep_storage())

@@ -20,6 +20,11 @@ from .checks import CheckResult, limits_from_settings
 from .checks.file_type import check_file_type
 from .checks.source import HEAD_BYTES
 
+WINDOWS_DEVICE_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [f"{device}{n}" for device in ("COM", "LPT") for n in range(1, 10)]
+)
+
 
 @dataclass(frozen=True)
 class InspectedUpload:
@@ -38,7 +43,12 @@ def safe_display_name(name: str) -> str:
         name = get_valid_filename(name)
     except Exception:  # SuspiciousFileOperation for "", ".", ".."
         name = ""
-    return name[:200] or "document"
+    # No hidden (".x"), dots-only ("...") or trailing-dot names: Windows drops trailing dots
+    # and spaces, which would leave an empty or different name on the reviewer's disk.
+    name = name[:200].strip("._")
+    if name.split(".")[0].upper() in WINDOWS_DEVICE_NAMES:
+        name = f"_{name}"  # "CON.pdf" would open the console device on Windows, not a file
+    return name or "document"
 
 
 def _refuse(result: CheckResult) -> DomainError:

@@ -7,10 +7,18 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from accounts.roles import Role
 from tests import services
 from tests.factories import MerchantFactory, PersonFactory, add_member, make_user, pdf_bytes
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "real_second_factor: staff force_login stays password-only (tests of the 2FA itself)",
+    )
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -91,6 +99,56 @@ def admin_user(db: Any) -> Any:
     return make_user(Role.COMPLIANCE_ADMIN)
 
 
+def verify_second_factor(client: Any, user: Any) -> None:
+    """Gives a staff `user` a confirmed TOTP device (if none) and marks `client`'s session as
+    verified by it, as django_otp.login() does after a right code (session key
+    `otp_device_id`). The client must already be signed in as `user`."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    import time
+
+    from accounts.middleware import LAST_SEEN_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    # As the staff middleware leaves a fresh session (browser-close cookie, seen now), so a
+    # test's first request does not also save the session.
+    session[LAST_SEEN_KEY] = int(time.time())
+    session.set_expiry(0)
+    session.save()
+
+
+def login_verified(client: Any, user: Any) -> Any:
+    """Signs `client` in as `user` with a second-factor-verified session (staff or not)."""
+    _ORIGINAL_FORCE_LOGIN(client, user)
+    from accounts.otp import requires_second_factor
+
+    if requires_second_factor(user):
+        verify_second_factor(client, user)
+    return client
+
+
+_ORIGINAL_FORCE_LOGIN = Client.force_login
+
+
+@pytest.fixture(autouse=True)
+def _staff_sessions_pass_the_second_factor(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staff need a TOTP-verified session for every staff page (accounts/middleware.py).
+    Most tests are about something else, so `client.force_login(staff_user)` here signs in
+    AND verifies the session (login_verified). Tests about the second factor itself opt out
+    with `@pytest.mark.real_second_factor`: there force_login is Django's own, and the session
+    is password-only until the test verifies it."""
+    if request.node.get_closest_marker("real_second_factor"):
+        return
+    monkeypatch.setattr(Client, "force_login", login_verified)
+
+
 def upload(name: str, data: bytes, content_type: str = "application/pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type=content_type)
 
@@ -162,4 +220,4 @@ def claimed_case(submitted_case: Any, reviewer: Any) -> Any:
     return case_claim(actor=reviewer, case_id=submitted_case.pk)
 
 
-__all__ = ["MerchantFactory", "add_member", "upload"]
+__all__ = ["MerchantFactory", "add_member", "login_verified", "upload", "verify_second_factor"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -50,6 +51,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served locally (no CDN)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "accounts",
     "audit",
     "webhooks",
@@ -60,20 +64,55 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Staff: a TOTP-verified session and an idle timeout (accounts/middleware.py).
+    "accounts.middleware.StaffAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.middleware.RequestContextMiddleware",
+    # Last: turns a sign-in refused by the lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Web security headers (docs/security.md). No inline script, style or event handler anywhere:
+# templates load static/js and static/css only. Stored files (kyc/http.py) carry their own
+# sandboxing policy, which the middleware leaves in place; the Swagger UI page relaxes only
+# style-src (config/csp.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# AxesStandaloneBackend first: it refuses sign-ins while a username+IP is locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -117,7 +156,30 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Staff accounts (role holders and superusers) need 12 characters.
+    {
+        "NAME": "accounts.validators.StaffMinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
 ]
+
+# Access controls for staff (docs/security.md). Every staff member (reviewer, senior reviewer,
+# QC lead, compliance admin, superuser) needs a confirmed TOTP device and a session verified
+# by it; their sessions end at browser close and after this many idle seconds.
+KYC_STAFF_REQUIRE_2FA = env_bool("KYC_STAFF_REQUIRE_2FA", True)
+KYC_STAFF_SESSION_IDLE_SECONDS = int(os.environ.get("KYC_STAFF_SESSION_IDLE_SECONDS", "1800"))
+OTP_TOTP_ISSUER = "Merchant KYC"
+# Sign-in lockout (django-axes, database handler): 5 failures per username+IP lock that pair
+# out for 15 minutes. API tokens never pass through authenticate(), so axes does not see them.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"  # the lockout page, 429
+AXES_RESET_ON_SUCCESS = True
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("简体中文"))]
@@ -177,6 +239,22 @@ CELERY_TASK_ROUTES = {
     "cases.tasks.*": {"queue": "default"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis keeps a message a worker took (acks_late) but never acknowledged — the worker was
+# killed — and gives it to another worker once it is this many seconds old. It must exceed
+# the longest task run and the longest retry countdown (checks back off to 600 s), or a slow
+# task is delivered twice; the default is kombu's (1 h). The fault tests set a few seconds.
+_visibility_timeout = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    # How often a worker looks for such messages: every 100 s by default (10 s x 10); at
+    # least 4 times per visibility timeout when that is short.
+    "unacked_restore_interval": max(1, min(10, _visibility_timeout // 4)),
+    "unacked_restore_throttle": 1 if _visibility_timeout < 3600 else 10,
+}
+# Sweepers (kyc/sweepers.py): work older than this without its task is enqueued again;
+# storage objects no row references are removed once older than the grace period.
+KYC_SWEEP_STUCK_AFTER_MINUTES = int(os.environ.get("KYC_SWEEP_STUCK_AFTER_MINUTES", "10"))
+KYC_SWEEP_STORAGE_GRACE_MINUTES = int(os.environ.get("KYC_SWEEP_STORAGE_GRACE_MINUTES", "60"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kyc@merchant-kyc.local")
@@ -191,7 +269,11 @@ REST_FRAMEWORK = {
         "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # A token reaches only what its scopes name (accounts/scopes.py).
+        "accounts.permissions.TokenHasScope",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
@@ -327,5 +409,13 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-webhooks": {
         "task": "webhooks.tasks.dispatch_due_webhooks_task",
         "schedule": 60.0,
+    },
+    # Faults (docs/operations.md): documents whose checks never ran, reports still pending,
+    # notifications never sent (their task was lost: broker down at commit, say) are
+    # enqueued again; storage objects no row references are removed once a day.
+    "sweep-stuck-work": {"task": "kyc.tasks.sweep_stuck_work_task", "schedule": 300.0},
+    "sweep-storage": {
+        "task": "kyc.tasks.sweep_storage_task",
+        "schedule": crontab(hour=4, minute=0),
     },
 }

@@ -14,13 +14,16 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool
+from .base import env_bool, env_list
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured(
         "SECRET_KEY must be set (at least 32 characters) for production settings."
     )
+# Rotation: put the old key here (comma-separated) while sessions and signed links made with
+# it age out, then drop it (docs/operations.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 DEBUG = False
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -57,7 +57,7 @@ class UploadLimitMixin:
 class MerchantDocumentListView(UploadLimitMixin, ApiView):
     pagination_class = Pagination
     parser_classes = [MultiPartParser]
-    extra_error_statuses = (413, 415)
+    extra_error_statuses = (413, 415, 503)
 
     @extend_schema(
         operation_id="merchants_documents_list",

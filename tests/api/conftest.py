@@ -46,10 +46,16 @@ def reviewer_api(client_for: Callable[[Any], APIClient], reviewer: Any) -> APICl
 
 @pytest.fixture
 def token_for(db: Any) -> Callable[..., tuple[APIClient, ApiToken]]:
-    """A client authenticating with an API token only (no session)."""
+    """A client authenticating with an API token only (no session). The token holds every
+    scope the user's roles allow unless `scopes` says otherwise."""
 
-    def make(user: Any, name: str = "erp-integration") -> tuple[APIClient, ApiToken]:
-        token, key = ApiToken.issue(user=user, name=name)
+    def make(
+        user: Any, name: str = "erp-integration", scopes: list[str] | None = None
+    ) -> tuple[APIClient, ApiToken]:
+        from accounts.scopes import scopes_for_roles
+
+        chosen = sorted(scopes_for_roles(user)) if scopes is None else scopes
+        token, key = ApiToken.issue(user=user, name=name, scopes=chosen)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client, token

@@ -152,3 +152,27 @@ def test_the_throttle_answers_429_in_the_error_shape(seller_api, draft_case, mon
     assert error(response)["code"] == "throttled"
     assert response["Retry-After"] == "30"
     assert ReviewCase.objects.count() == 1
+
+
+def test_last_used_is_written_at_most_once_a_minute(db, seller, reference, token_for):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts.models import ApiToken
+
+    client, token = token_for(seller, name="poller")
+
+    def updates() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/api/v1/merchants/").status_code == 200
+        return sum(
+            q["sql"].startswith("UPDATE") and "apitoken" in q["sql"] for q in ctx.captured_queries
+        )
+
+    assert updates() == 1  # first use
+    assert updates() == 0  # within the minute
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - timedelta(minutes=2))
+    assert updates() == 1

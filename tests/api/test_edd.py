@@ -16,7 +16,7 @@ from tests.api.helpers import error
 from tests.factories import ELF_BYTES, pdf_bytes
 
 pytestmark = pytest.mark.django_db
-QUERIES = 6
+QUERIES = 7  # …plus the TOTP device that verified the staff session (django_otp)
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def test_approval_needs_a_complete_checklist_and_a_second_senior(
 def test_the_checklist_read_has_a_constant_query_count(
     client_for, edd_case, senior, django_assert_num_queries
 ):
-    # Session, user, roles, case, checklist, evidence: the same with 0 or 15 files.
+    # Session, user, OTP device, roles, case, checklist, evidence: the same with 0 or 15 files.
     api = client_for(senior)
     with django_assert_num_queries(QUERIES):
         api.get(_url(edd_case))

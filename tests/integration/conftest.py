@@ -3,8 +3,11 @@
 - `s3_server`: moto's S3-compatible HTTP server as a subprocess on a free port, one bucket,
   and Django's default storage pointed at it (django-storages' S3Storage through boto3).
 - `celery_worker`: a real `celery worker` subprocess consuming both queues from Redis
-  (database 14, flushed before and after), connected to the pytest test database and to the
-  same bucket; the test process is switched from in-process tasks to that broker.
+  (database 14, or TEST_CELERY_BROKER_URL; flushed before and after), connected to the
+  pytest test database and to the same bucket; the test process is switched from
+  in-process tasks to that broker.
+- `celery_workers`: starts workers on demand (`start(app=..., env=...)`), for the fault
+  tests that SIGKILL one (`Worker.kill`) and start another.
 
 Both need the pytest-django test database to exist first, and the worker must be gone before
 the database is flushed or dropped, which the fixture dependencies guarantee.
@@ -13,6 +16,7 @@ the database is flushed or dropped, which the fixture dependencies guarantee.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +36,9 @@ from tests.services import need
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the virtualenv running pytest has celery and moto_server
-BROKER_URL = "redis://127.0.0.1:6379/14"
+# Flushed before and after each test: a machine running two suites at once gives each its
+# own database (TEST_CELERY_BROKER_URL=redis://127.0.0.1:6379/11).
+BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 BUCKET = "merchant-kyc-integration"
 S3_KEY_ID = "testing"
 S3_SECRET = "testing"  # moto accepts any credentials
@@ -162,6 +169,16 @@ class Worker:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL the worker and every process of its session (the pool's children): no
+        warm shutdown, no acknowledgement, no restore of its unacknowledged message."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(timeout=10)
+
 
 def _database_url() -> str:
     """The URL of the test database pytest-django created (test_<name>, or _gwN)."""
@@ -193,51 +210,54 @@ def _reset_producer_pool(app: Any) -> None:
         amqp._producer_pool = None
 
 
-@pytest.fixture
-def celery_worker(transactional_db: None, s3_server: S3Server, tmp_path: Path) -> Iterator[Worker]:
-    need("postgres", "redis")
-    import redis
-
-    from config import celery_app
-
-    broker = redis.Redis.from_url(BROKER_URL)
-    broker.flushdb()  # no task left over from an earlier, interrupted run
-    env = {
+def start_worker(
+    s3_server: S3Server,
+    log: Path,
+    *,
+    app: str = "config",
+    pool: str = "solo",
+    env: dict[str, str] | None = None,
+) -> Worker:
+    """Starts a `celery worker` subprocess (in a session of its own, so `Worker.kill` reaches
+    its pool's children too) on the test database, the bucket and Redis database 14, and
+    waits until it is ready. `env` adds variables (CELERY_* ones are passed only this way)."""
+    full_env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("S3_", "CELERY_"))},
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": BROKER_URL,
         "DB_CONN_MAX_AGE": "0",
         **s3_server.env,
+        **(env or {}),
     }
-    log = tmp_path / "celery_worker.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [
                 str(BIN / "celery"),
                 "-A",
-                "config",
+                app,
                 "worker",
                 "-Q",
                 "checks,default,reports",
                 "--concurrency",
                 "1",
                 "--pool",
-                "solo",
+                pool,
                 "--loglevel",
                 "INFO",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
                 "-n",
-                f"integration-{os.getpid()}@%h",
+                f"integration-{os.getpid()}-{log.stem}@%h",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
-            env=env,
+            env=full_env,
+            start_new_session=True,
         )
-    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
+    worker = Worker(process=proc, log=log)
     try:
 
         def ready() -> bool:
@@ -248,14 +268,83 @@ def celery_worker(transactional_db: None, s3_server: S3Server, tmp_path: Path) -
             return " ready." in log.read_text(errors="replace")
 
         wait_until(ready, timeout=45, what="the Celery worker to be ready")
-        celery_app.conf.update(task_always_eager=False, broker_url=BROKER_URL)
-        _reset_producer_pool(celery_app)
-        yield Worker(process=proc, log=log)
+    except BaseException:
+        stop_process(proc)
+        raise
+    return worker
+
+
+def use_broker(broker_url: str) -> None:
+    """Points this (the test) process's task publishing at `broker_url`, not in-process."""
+    from config import celery_app
+
+    celery_app.conf.update(task_always_eager=False, broker_url=broker_url)
+    _reset_producer_pool(celery_app)
+
+
+@contextmanager
+def broker_session() -> Iterator[None]:
+    """Redis database 14 flushed before and after; the test process publishes to it and is
+    switched back to in-process tasks afterwards."""
+    need("postgres", "redis")
+    import redis
+
+    from config import celery_app
+
+    broker = redis.Redis.from_url(BROKER_URL)
+    broker.flushdb()  # no task left over from an earlier, interrupted run
+    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url")}
+    try:
+        use_broker(BROKER_URL)
+        yield
     finally:
         celery_app.conf.update(**saved)
         _reset_producer_pool(celery_app)
-        stop_process(proc)
         broker.flushdb()
         broker.close()
-        if proc.returncode not in (0, None):
-            print(f"celery worker log:\n{log_tail(log)}")
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None, s3_server: S3Server, tmp_path: Path) -> Iterator[Worker]:
+    need("postgres", "redis")
+    with broker_session():
+        proc = None
+        try:
+            worker = start_worker(s3_server, tmp_path / "celery_worker.log")
+            proc = worker.process
+            yield worker
+        finally:
+            if proc is not None:
+                stop_process(proc)
+                if proc.returncode not in (0, None):
+                    print(f"celery worker log:\n{log_tail(worker.log)}")
+
+
+@dataclass
+class Workers:
+    """Starts workers on demand (each with its own log); all are stopped at teardown."""
+
+    s3_server: S3Server
+    directory: Path
+    started: list[Worker]
+
+    def start(self, *, app: str = "config", env: dict[str, str] | None = None) -> Worker:
+        log = self.directory / f"celery_worker_{len(self.started) + 1}.log"
+        worker = start_worker(self.s3_server, log, app=app, env=env)
+        self.started.append(worker)
+        return worker
+
+
+@pytest.fixture
+def celery_workers(
+    transactional_db: None, s3_server: S3Server, tmp_path: Path
+) -> Iterator[Workers]:
+    """For tests that kill a worker and start another: Redis db 14, no worker yet."""
+    need("postgres", "redis")
+    with broker_session():
+        workers = Workers(s3_server=s3_server, directory=tmp_path, started=[])
+        try:
+            yield workers
+        finally:
+            for worker in workers.started:
+                stop_process(worker.process)

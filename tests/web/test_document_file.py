@@ -31,7 +31,7 @@ def test_viewing_a_document_is_audited_and_served_inert(
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"] == f'inline; filename="document-{document.pk}.pdf"'
     assert response["Content-Security-Policy"] == (
-        "sandbox; default-src 'none'; img-src 'self'; object-src 'self'"
+        "sandbox; default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'"
     )
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     event = AuditEvent.objects.filter(action="document.viewed").get()

@@ -187,7 +187,7 @@ def test_the_dashboard_states_what_the_sample_proves(
 ) -> None:
     body = qc_client.get(reverse("qc:dashboard")).content.decode()
     assert "59 clean files give 95% confidence that the error rate is under 5%" in body
-    assert "1 errors in 1 QC reviews: with 95% confidence the error rate is below 100%." in body
+    assert "Errors in 1 QC reviews: 1. With 95% confidence the error rate is below 100%." in body
     assert "58 more clean QC reviews are needed" not in body  # one error: more than 59 needed
     assert "<svg" in body and "<polyline" in body
     assert "style=" not in body

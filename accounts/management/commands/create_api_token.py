@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import ApiToken, User
+from accounts.scopes import SCOPES, scopes_for_roles
 from audit.services import audit_record
 
 
@@ -19,8 +20,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--name", required=True, help="What the token is for, e.g. 'erp-integration' (audited)."
         )
+        parser.add_argument(
+            "--scope",
+            action="append",
+            dest="scopes",
+            choices=sorted(SCOPES),
+            help="A scope the token may use (repeat for several). Default: every scope the "
+            "user's roles allow (accounts/scopes.py).",
+        )
 
-    def handle(self, *args: Any, username: str, name: str, **options: Any) -> None:
+    def handle(
+        self, *args: Any, username: str, name: str, scopes: list[str] | None, **options: Any
+    ) -> None:
         name = name.strip()
         if not name:
             raise CommandError("--name must not be blank.")
@@ -29,13 +40,25 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {username!r}.")
         if not user.is_active:
             raise CommandError(f"User {username!r} is inactive.")
+        allowed = scopes_for_roles(user)
+        refused = sorted(set(scopes or []) - allowed)
+        if refused:
+            raise CommandError(f"{username!r}'s roles do not allow: {', '.join(refused)}.")
+        chosen = sorted(set(scopes) if scopes else allowed)
+        if not chosen:
+            raise CommandError(f"{username!r} has no role that can use the API.")
         with transaction.atomic():
-            token, key = ApiToken.issue(user=user, name=name[:100])
+            token, key = ApiToken.issue(user=user, name=name[:100], scopes=chosen)
             # Who holds API access is evidence too; never the key, only its prefix.
             audit_record(
                 action="api_token.issued",
                 obj=token,
-                after={"user": user.get_username(), "name": token.name, "prefix": token.prefix},
+                after={
+                    "user": user.get_username(),
+                    "name": token.name,
+                    "prefix": token.prefix,
+                    "scopes": token.scopes,
+                },
             )
         self.stdout.write(key)
         self.stderr.write(

@@ -24,11 +24,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 from django.test.utils import override_settings
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image, ImageDraw
 from stdnum.cn import ric, uscc
 from stdnum.sg import uen
 
 from accounts.models import User
+from accounts.otp import base32_secret, ensure_demo_device, requires_second_factor
 from accounts.roles import Role
 from cases import services as case_services
 from cases.models import CaseState, ReviewCase
@@ -601,6 +603,11 @@ class Command(BaseCommand):
             if role is not None:
                 group, _ = Group.objects.get_or_create(name=role)
                 user.groups.add(group)
+            user._role_cache = None  # type: ignore[attr-defined]
+            if requires_second_factor(user):
+                # Staff sign in with a second factor, the demo too: a known secret per user
+                # (`manage.py demo_totp USERNAME` prints the current code).
+                ensure_demo_device(user)
             users[username] = user
         return users
 
@@ -782,7 +789,13 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({elapsed:.1f}s)."))
         self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")
         for username, role, *_ in DEMO_USERS:
-            self.stdout.write(f"  {username:<11} {role or 'Django superuser (/admin/)'}")
+            device = TOTPDevice.objects.filter(user__username=username, name="demo").first()
+            secret = f"  TOTP secret {base32_secret(device)}" if device else ""
+            self.stdout.write(f"  {username:<11} {role or 'Django superuser (/admin/)'}{secret}")
+        self.stdout.write(
+            "Staff sign in with a second factor: `python manage.py demo_totp USERNAME` prints "
+            "the current 6-digit code (or add the secret to an authenticator app)."
+        )
 
 
 # --------------------------------------------------------------------------- stories

@@ -1,0 +1,195 @@
+"""Fills the load test's database (run by bench/run_load.py, in its own process).
+
+    DATABASE_URL=postgres://…/kyc_load DJANGO_SETTINGS_MODULE=config.settings.production \\
+        .venv/bin/python bench/load/setup_data.py --merchants 300 --tokens var/load/tokens.json
+
+Expects an empty, migrated database. Everything goes through the services a person would use
+(onboarding, people, uploads with their checks run in-process, submission, comments), so the
+audit trail is a real hash chain and `verify_audit` passes afterwards. Writes the API keys of
+the seller and reviewer tokens to --tokens (JSON) for the locustfile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth.models import Group  # noqa: E402
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from stdnum.cn import uscc  # noqa: E402
+
+from accounts.models import ApiToken, User  # noqa: E402
+from accounts.roles import Role  # noqa: E402
+from audit.models import AuditEvent  # noqa: E402
+from cases import services as case_services  # noqa: E402
+from cases.reference_data import load_reference_data  # noqa: E402
+from kyc.models import DocumentType  # noqa: E402
+from kyc.services import document_upload  # noqa: E402
+from merchants.services import person_add  # noqa: E402
+
+COMMENTS_PER_CASE = 8
+
+
+def token_scopes(user: User) -> list[str]:
+    """Every scope the user's roles can use, once the token scopes feature (issue 7) exists."""
+    try:
+        from accounts import scopes
+    except ImportError:
+        return []
+    allowed = getattr(scopes, "scopes_for_roles", None)
+    if allowed is not None:
+        return sorted(allowed(user))
+    return sorted(getattr(scopes, "SCOPES", []))
+
+
+def pdf(*lines: str, pad_to: int = 0) -> bytes:
+    """A valid one-page PDF; `pad_to` grows its content stream to about that many bytes."""
+    ops = [f"BT /F1 10 Tf 20 {280 - 14 * i} Td ({line}) Tj ET" for i, line in enumerate(lines)]
+    while pad_to and sum(len(o) + 1 for o in ops) < pad_to:
+        ops.append(f"BT /F1 4 Tf 20 {len(ops) % 200 + 5} Td (scan line {len(ops):06d}) Tj ET")
+    content = "\n".join(ops).encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 420 300] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(
+        f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return out.getvalue()
+
+
+def registration_number(i: int) -> str:
+    base = f"91330100MA{i:07d}"
+    return base + uscc.calc_check_digit(base)
+
+
+def users(prefix: str, role: str, n: int, senior_every: int = 0) -> list[User]:
+    group, _ = Group.objects.get_or_create(name=role)
+    senior, _ = Group.objects.get_or_create(name=Role.SENIOR_REVIEWER)
+    made = []
+    for i in range(n):
+        user = User.objects.create_user(
+            username=f"{prefix}-{i}", email=f"{prefix}-{i}@load.example.com", password=None
+        )
+        user.groups.add(senior if senior_every and i % senior_every == 0 else group)
+        made.append(user)
+    return made
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--merchants", type=int, default=300)
+    parser.add_argument("--sellers", type=int, default=60)
+    parser.add_argument("--reviewers", type=int, default=40)
+    parser.add_argument("--tokens", required=True)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    load_reference_data()
+    sellers = users("load-seller", Role.SELLER, args.sellers)
+    reviewers = users("load-reviewer", Role.REVIEWER, args.reviewers, senior_every=5)
+    licence = DocumentType.objects.get(code="business_license")
+    identity = DocumentType.objects.get(code="identity_document")
+    case_ids = []
+    for i in range(args.merchants):
+        seller = sellers[i % len(sellers)]
+        number = registration_number(i)
+        merchant, case = case_services.onboarding_start(
+            actor=seller,
+            data={
+                "legal_name": f"Load Trading {i} Co., Ltd.",
+                "local_name": f"负载贸易{i}有限公司",
+                "entity_type": "company",
+                "country": "CN",
+                "registration_number": number,
+                "contact_email": f"merchant-{i}@load.example.com",
+            },
+        )
+        person = person_add(
+            actor=seller,
+            merchant=merchant,
+            data={
+                "full_name": f"Li Wei {i}",
+                "is_legal_representative": True,
+                "is_beneficial_owner": True,
+                "ownership_percent": 60,
+            },
+        )
+        for doc_type, name, meta in (
+            (licence, "license.pdf", {"number": number, "expiry_date": "2031-01-01"}),
+            (
+                identity,
+                "id.pdf",
+                {
+                    "number": f"110101199001{i:06d}"[:18],
+                    "expiry_date": "2032-01-01",
+                    "person": person.pk,
+                },
+            ),
+        ):
+            data = pdf(f"{doc_type.code} {i}", number, pad_to=20_000)
+            document_upload(
+                actor=seller,
+                merchant=merchant,
+                document_type=doc_type,
+                fileobj=SimpleUploadedFile(name, data, content_type="application/pdf"),
+                filename=name,
+                metadata=dict(meta),
+            )
+        case_services.case_submit(actor=seller, case_id=case.pk)
+        case_ids.append(case.pk)
+        if (i + 1) % 50 == 0:
+            print(f"  {i + 1} merchants ({time.perf_counter() - started:.0f} s)", flush=True)
+    for n, case_id in enumerate(case_ids):
+        for k in range(COMMENTS_PER_CASE):
+            case_services.comment_add(
+                actor=reviewers[(n + k) % len(reviewers)],
+                case_id=case_id,
+                body=f"Load-test note {k} on case {case_id}: registration checked.",
+                visibility="internal",
+            )
+    tokens: dict[str, list[dict[str, Any]]] = {"sellers": [], "reviewers": []}
+    for kind, group in (("sellers", sellers), ("reviewers", reviewers)):
+        for user in group:
+            scopes = token_scopes(user)
+            _token, key = ApiToken.issue(user=user, name="load-test", scopes=scopes)
+            tokens[kind].append({"username": user.username, "key": key})
+    Path(args.tokens).write_text(json.dumps(tokens))
+    print(
+        f"setup: {args.merchants} merchants and submitted cases, {len(sellers)} sellers, "
+        f"{len(reviewers)} reviewers, {AuditEvent.objects.count()} audit events, "
+        f"token scopes {scopes or '(none defined yet)'} (last token); "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
