@@ -12,7 +12,6 @@ the seller and reviewer tokens to --tokens (JSON) for the locustfile.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
@@ -57,33 +56,14 @@ def token_scopes(user: User) -> list[str]:
 
 
 def pdf(*lines: str, pad_to: int = 0) -> bytes:
-    """A valid one-page PDF; `pad_to` grows its content stream to about that many bytes."""
-    ops = [f"BT /F1 10 Tf 20 {280 - 14 * i} Td ({line}) Tj ET" for i, line in enumerate(lines)]
-    while pad_to and sum(len(o) + 1 for o in ops) < pad_to:
-        ops.append(f"BT /F1 4 Tf 20 {len(ops) % 200 + 5} Td (scan line {len(ops):06d}) Tj ET")
-    content = "\n".join(ops).encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 420 300] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(
-        f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return out.getvalue()
+    """A valid one-page PDF (the demo's builder); `pad_to` adds scan-like lines until the
+    file is about that many bytes, so uploads have a realistic size."""
+    from cases.management.commands.seed_demo import demo_pdf
+
+    padding: list[str] = []
+    while pad_to and len(padding) * 40 < pad_to:
+        padding.append(f"scan line {len(padding):06d}")
+    return demo_pdf(*lines, *padding)
 
 
 def registration_number(i: int) -> str:
