@@ -14,7 +14,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import DomainError
+from config.errors import STORAGE_UNAVAILABLE_MESSAGE, DomainError
 
 from .models import User
 
@@ -65,6 +65,9 @@ SERVICE_MESSAGES = {
     ),
     "Some RFI items are invalid.": _("Some RFI items are invalid."),
     "This document type is no longer accepted.": _("This document type is no longer accepted."),
+    STORAGE_UNAVAILABLE_MESSAGE: _(
+        "The document store is unavailable, so the file was not kept. Try again in a few minutes."
+    ),
 }
 
 

@@ -55,9 +55,24 @@ def role_required(*roles: str) -> Callable[[View], View]:
 
 
 seller_required = role_required(Role.SELLER)
-staff_required = role_required(
+_any_staff_role = role_required(
     Role.REVIEWER, Role.SENIOR_REVIEWER, Role.QC_LEAD, Role.COMPLIANCE_ADMIN
 )
+
+
+def staff_required(view: View) -> View:
+    """The staff areas: anyone without a staff role (a seller, a role-less superuser) gets a
+    404, as on every staff page, so a staff area's existence is not confirmed to outsiders
+    (tests/security/test_idor.py states the rule)."""
+    guarded = _any_staff_role(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated and not is_staff_member(request.user):
+            raise Http404
+        return guarded(request, *args, **kwargs)
+
+    return wrapper
 
 
 def with_language_cookie(response: HttpResponseBase, language: str) -> HttpResponseBase:

@@ -1,7 +1,7 @@
 """Audit API: stream an export (case or period), verify the whole chain.
 
 Same permissions as the page: compliance admins export cases and periods and verify the
-chain, QC leads export cases; anyone else gets 404.
+chain, QC leads export cases; other staff get 403, anyone without a staff role 404.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.roles import Role, has_role
+from accounts.roles import Role, has_role, is_staff_member
 from config.api import ApiView
-from config.errors import NotFound
+from config.errors import NotAllowed, NotFound
 
 from .chain import verify_chain
 from .export import audit_export, export_filter_parse, export_kinds
@@ -67,6 +67,12 @@ EXPORT_PARAMETERS = [
 ]
 
 
+def _require_staff(request: Request) -> None:
+    """The audit trail is a staff area: 404 for anyone without a staff role."""
+    if not is_staff_member(request.user):
+        raise NotFound("Not found.")
+
+
 class AuditExportView(ApiView):
     content_negotiation_class = _IgnoreFormatParameter
 
@@ -89,13 +95,15 @@ class AuditExportView(ApiView):
         description="Compliance admins (cases and periods) and QC leads (cases): streams the "
         "audit events of one case or one period with the verification of the chain segment "
         "they come from (see docs/api.md). The export is itself recorded as an "
-        "`audit.exported` event. 404 for anyone else, and for a case without events.",
+        "`audit.exported` event. 403 for other staff (and a QC lead's period), 404 for "
+        "anyone without a staff role and for a case without events.",
     )
     def get(self, request: Request) -> StreamingHttpResponse:
+        _require_staff(request)
         kinds = export_kinds(request.user)
         query = request.query_params
         if not kinds or ("period" not in kinds and (query.get("since") or query.get("until"))):
-            raise NotFound("Not found.")
+            raise NotAllowed("Only compliance admins export periods; QC leads export cases.")
         export_filter, fmt = export_filter_parse(
             case=query.get("case"),
             since=query.get("since"),
@@ -118,12 +126,13 @@ class AuditVerifyView(ApiView):
         responses=VerifyOut,
         tags=TAGS,
         description="Compliance admins: verifies the whole audit chain (as `manage.py "
-        "verify_audit`; may take tens of seconds on millions of events). 404 for anyone "
-        "else.",
+        "verify_audit`; may take tens of seconds on millions of events). 403 for other "
+        "staff, 404 for anyone without a staff role.",
     )
     def get(self, request: Request) -> Response:
+        _require_staff(request)
         if not has_role(request.user, Role.COMPLIANCE_ADMIN):
-            raise NotFound("Not found.")
+            raise NotAllowed("Only compliance admins verify the audit chain.")
         started = time.monotonic()
         # One process: a web worker should not fork helpers.
         result = verify_chain(workers=1)

@@ -1,5 +1,6 @@
 """The audit export page (/audit/export/): compliance admins export a case or a period, QC
-leads a case; everyone else gets 404, so sellers do not learn the page exists."""
+leads a case. Other staff get 403 (a QC lead asking for a period too); anyone without a staff
+role gets 404, so sellers do not learn the page exists."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import apply_domain_error
+from accounts.roles import is_staff_member
 from config.errors import DomainError, NotFound
 
 from .export import AuditExport, audit_export, export_filter_parse, export_kinds
@@ -58,12 +61,14 @@ def export_response(export: AuditExport) -> StreamingHttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def export(request: HttpRequest) -> HttpResponseBase:
+    if not is_staff_member(request.user):
+        raise Http404
     kinds = export_kinds(request.user)
     if not kinds:
-        raise Http404
+        raise PermissionDenied
     params = request.POST if request.method == "POST" else request.GET
     if "period" not in kinds and (params.get("since") or params.get("until")):
-        raise Http404
+        raise PermissionDenied
     submitted = request.method == "POST" or any(
         k in request.GET for k in ("case", "since", "until")
     )

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.roles import Role, has_role, is_staff_member
 from audit.services import audit_record
-from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from config.errors import Conflict, InvalidInput, NotAllowed, NotFound, storage_write
 from kyc.uploads import inspect_upload
 
 from .models import CaseState, EddChecklistItem, EddEvidence, EddItem, ReviewCase
@@ -190,7 +190,8 @@ def edd_evidence_add(
     The file is inspected like a seller's document (type sniffed from the bytes, size limit,
     empty refused) before anything is written; it is stored under the deterministic key
     edd/case-<id>/<uuid>.<ext>. If any later step fails — the row, the audit event, the
-    commit — the stored object is deleted and the transaction rolls back.
+    commit — the stored object is deleted and the transaction rolls back. A store that is
+    down or refuses the write is StorageUnavailable (503): no row, no event.
     """
     description = (description or "").strip()
     if len(description) > DESCRIPTION_MAX:
@@ -213,7 +214,8 @@ def edd_evidence_add(
                 description=description,
                 uploaded_by=actor,
             )
-            evidence.file.save("upload", File(fileobj, name="upload"), save=False)
+            with storage_write("EDD evidence upload"):  # 503 storage_unavailable
+                evidence.file.save("upload", File(fileobj, name="upload"), save=False)
             stored_name = evidence.file.name
             evidence.save()
             audit_record(

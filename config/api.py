@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -16,6 +17,41 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
+
+
+class CachedModelSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A ModelSerializer whose fields are built from the model once per class.
+
+    DRF introspects the model and builds every field again on each instantiation, which was
+    most of the CPU of a list endpoint under load (docs/performance.md, "Load"). The built
+    fields only depend on the class and its Meta, so the first build is kept as a prototype
+    and each instance gets a deep copy (fields are bound to their parent, never shared)."""
+
+    _prototypes: dict[type, dict[str, serializers.Field]] = {}  # type: ignore[type-arg]
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        cls = type(self)
+        prototype = CachedModelSerializer._prototypes.get(cls)
+        if prototype is None:
+            prototype = copy.deepcopy(super().get_fields())
+            CachedModelSerializer._prototypes[cls] = prototype
+        return copy.deepcopy(prototype)
+
+
+class _BlankAsNull:
+    """For a column that stores "" when unset, which is neither a URI nor a choice: the API
+    answers null instead, and the schema documents the field as nullable."""
+
+    def to_representation(self, value: Any) -> Any:
+        return super().to_representation(value) if value else None  # type: ignore[misc]
+
+
+class BlankAsNullURLField(_BlankAsNull, serializers.URLField):
+    pass
+
+
+class BlankAsNullChoiceField(_BlankAsNull, serializers.ChoiceField):
+    pass
 
 
 class Pagination(PageNumberPagination):
@@ -194,6 +230,8 @@ ERROR_DESCRIPTIONS = {
     "413": "The file or request body is too large (`file_too_large`).",
     "415": "Unsupported file or media type (`unsupported_file_type`).",
     "429": "Too many requests (`throttled`).",
+    "503": "A service the operation needs is unavailable; nothing was kept, try again later "
+    "(`storage_unavailable`: the object store refused or could not be reached).",
 }
 
 IDEMPOTENCY_PARAMETER: dict[str, Any] = {
@@ -208,7 +246,9 @@ IDEMPOTENCY_PARAMETER: dict[str, Any] = {
 }
 
 
-def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
+def _error_statuses(
+    path: str, method: str, operation: dict[str, Any], extra: tuple[int, ...] = ()
+) -> list[str]:
     # 404 everywhere: an object not visible to the user, a page past the end of a list, or a
     # staff-only route asked by a seller (hidden, not refused). Found by the schemathesis fuzz.
     codes = {"401", "403", "404", "429"}
@@ -224,7 +264,23 @@ def _error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[s
     content = operation.get("requestBody", {}).get("content", {})
     if "multipart/form-data" in content:
         codes.update({"413", "415"})
+    if method != "get":
+        # A view's `extra_error_statuses` (e.g. 503 when an upload meets the object store
+        # down) are its writes' answers: its list GET never touches the store.
+        codes.update(str(code) for code in extra)
     return sorted(codes)
+
+
+def _extra_error_statuses(generator: Any) -> dict[tuple[str, str], tuple[int, ...]]:
+    """(path, method) -> the view's `extra_error_statuses`, keyed like the schema's paths."""
+    extra: dict[tuple[str, str], tuple[int, ...]] = {}
+    for path, _regex, method, callback in getattr(generator, "endpoints", None) or ():
+        statuses = getattr(getattr(callback, "cls", None), "extra_error_statuses", ())
+        if statuses:
+            # The generator's own path spelling ({pk} coerced), as parse() wrote it.
+            view = generator.create_view(callback, method)
+            extra[generator.coerce_path(path, method, view), method.lower()] = tuple(statuses)
+    return extra
 
 
 def schema_postprocess(
@@ -233,12 +289,14 @@ def schema_postprocess(
     """Adds the shared error responses and the Idempotency-Key header to every operation."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     ref = {"$ref": "#/components/schemas/Error"}
+    extra = _extra_error_statuses(generator)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             responses = operation.setdefault("responses", {})
-            for code in _error_statuses(path, method, operation):
+            statuses = _error_statuses(path, method, operation, extra.get((path, method), ()))
+            for code in statuses:
                 responses.setdefault(
                     code,
                     {

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from config.errors import DomainError, InvalidInput, NotAllowed
+from config.errors import InvalidInput, NotAllowed, storage_write
 from merchants.models import Brand, BrandAuthorization, Category, Merchant, Person
 from merchants.services import ensure_member
 
@@ -45,31 +45,6 @@ from .uploads import inspect_upload
 
 logger = logging.getLogger(__name__)
 
-
-class StorageUnavailable(DomainError):
-    """The object store refused or could not be reached: nothing was kept, try again."""
-
-    status = 503
-    code = "storage_unavailable"
-
-
-def _storage_errors() -> tuple[type[BaseException], ...]:
-    """What a storage backend raises when the store is down, full or refuses the write."""
-    errors: list[type[BaseException]] = [OSError]
-    try:
-        from boto3.exceptions import Boto3Error
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        errors += [BotoCoreError, ClientError, Boto3Error]
-    except ImportError:  # no S3 backend installed
-        pass
-    return tuple(errors)
-
-
-STORAGE_ERRORS = _storage_errors()
-STORAGE_UNAVAILABLE_MESSAGE = (
-    "The document store is unavailable, so the file was not kept. Try again in a few minutes."
-)
 
 DOCUMENT_AUDIT_FIELDS = (
     "document_type",
@@ -196,13 +171,8 @@ def document_upload(
     )
     try:
         with transaction.atomic():
-            try:
+            with storage_write("document upload"):
                 doc.file.save("upload", File(fileobj, name="upload"), save=False)
-            except STORAGE_ERRORS as exc:
-                logger.error("document upload: the storage refused the file: %r", exc)
-                raise StorageUnavailable(
-                    STORAGE_UNAVAILABLE_MESSAGE, fields={"file": [STORAGE_UNAVAILABLE_MESSAGE]}
-                ) from exc
             stored_name = doc.file.name
             doc.save()
             if supersedes is not None:

@@ -31,13 +31,18 @@ def _no_stray_connections_at_teardown(django_db_setup: Any, django_db_blocker: A
     on the test database when pytest drops it; end them so the drop never fails."""
     yield
     if services.using_postgres():
-        from django.db import connection
+        from django.db import OperationalError, connection
 
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+        if not connection.settings_dict["NAME"].startswith("test_"):
+            return  # no test ran against the database: nothing was created, nothing to end
+        try:
+            with django_db_blocker.unblock(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        except OperationalError:
+            pass  # the database is already gone: nothing holds it
 
 
 @pytest.fixture(autouse=True)

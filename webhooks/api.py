@@ -12,7 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import ApiView, InputSerializer
+from config.api import ApiView, InputSerializer, Pagination
 from config.idempotency import idempotent
 
 from . import selectors, services
@@ -133,6 +133,8 @@ def _subscription_out(sub: WebhookSubscription, request: Request, secret: str = 
 
 
 class SubscriptionListView(ApiView):
+    pagination_class = Pagination
+
     @extend_schema(
         operation_id="webhooks_subscriptions_list",
         responses=SubscriptionOut(many=True),
@@ -242,6 +244,8 @@ DELIVERY_FILTERS = [
 
 
 class DeliveryListView(ApiView):
+    pagination_class = Pagination
+
     @extend_schema(
         operation_id="webhooks_deliveries_list",
         parameters=DELIVERY_FILTERS,

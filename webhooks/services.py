@@ -25,9 +25,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import Role, has_role
+from accounts.roles import Role, has_role, is_staff_member
 from audit.services import audit_record
-from config.errors import InvalidInput, NotFound
+from config.errors import InvalidInput, NotAllowed, NotFound
 
 from . import network
 from .events import EVENT_TYPES, TEST_EVENT
@@ -49,9 +49,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def require_admin(actor: Any) -> None:
-    """Webhooks are the compliance admins' alone; anyone else is told nothing exists (404)."""
-    if not has_role(actor, Role.COMPLIANCE_ADMIN):
+    """Webhooks are the compliance admins' alone: other staff are refused (403); anyone
+    without a staff role is told nothing exists (404)."""
+    if not is_staff_member(actor):
         raise NotFound("Not found.")
+    if not has_role(actor, Role.COMPLIANCE_ADMIN):
+        raise NotAllowed("Only compliance admins manage webhooks.")
 
 
 # --------------------------------------------------------------------------- emission

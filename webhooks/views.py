@@ -1,5 +1,6 @@
-"""The webhooks pages (/webhooks/): compliance admins only; everyone else gets 404, so the
-page's existence is not revealed. Every change goes through webhooks.services (audited)."""
+"""The webhooks pages (/webhooks/): compliance admins only; other staff get 403, anyone
+without a staff role 404, so the pages' existence is not revealed to sellers. Every change goes
+through webhooks.services (audited)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -17,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import apply_domain_error
-from accounts.roles import Role, has_role
+from accounts.roles import Role, has_role, is_staff_member
 from config.errors import DomainError, NotFound
 
 from . import selectors, services
@@ -33,8 +35,10 @@ def admin_only(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not has_role(request.user, Role.COMPLIANCE_ADMIN):
+        if not is_staff_member(request.user):
             raise Http404
+        if not has_role(request.user, Role.COMPLIANCE_ADMIN):
+            raise PermissionDenied
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:

@@ -3,9 +3,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import User
+from config.api import CachedModelSerializer
 
 
-class UserRefSerializer(serializers.ModelSerializer):
+class UserRefSerializer(CachedModelSerializer):
     """A user as other resources refer to them."""
 
     class Meta:

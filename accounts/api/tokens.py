@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from accounts import services
 from accounts.models import ApiToken
 from accounts.scopes import SCOPES
-from config.api import ApiView, InputSerializer
+from config.api import ApiView, InputSerializer, Pagination
 
 TAGS = ["account"]
 
@@ -48,6 +48,9 @@ class ApiTokenIn(InputSerializer):
 
 
 class TokenListView(ApiView):
+    # The list answers in the paginated envelope (self.paginate); the schema says so too.
+    pagination_class = Pagination
+
     @extend_schema(operation_id="tokens_list", responses=ApiTokenOut(many=True), tags=TAGS)
     def get(self, request: Request) -> Response:
         tokens = ApiToken.objects.filter(user=request.user).select_related("user")

@@ -23,7 +23,7 @@ from cases import edd
 from cases.models import EddChecklistItem, EddEvidence
 from cases.selectors import case_get
 from config.api import ApiView, InputSerializer
-from config.errors import NotAllowed, NotFound
+from config.errors import NotFound
 from config.idempotency import idempotent
 from kyc.api.views import UploadLimitMixin
 from kyc.http import stored_file_response
@@ -94,7 +94,8 @@ class EddChecklistOut(serializers.Serializer):
 def _staff_case(request: Request, case_id: int) -> Any:
     case = case_get(actor=request.user, case_id=case_id)
     if not is_staff_member(request.user):
-        raise NotAllowed("The EDD checklist is internal to the review team.")
+        # Internal to the review team: to anyone else it does not exist (as for the writes).
+        raise NotFound("Not found.")
     return case
 
 
@@ -152,7 +153,7 @@ class EddItemView(ApiView):
 
 class EddEvidenceView(UploadLimitMixin, ApiView):
     parser_classes = [MultiPartParser]
-    extra_error_statuses = (413, 415)
+    extra_error_statuses = (413, 415, 503)
 
     @extend_schema(
         operation_id="cases_edd_evidence_add",
@@ -161,7 +162,8 @@ class EddEvidenceView(UploadLimitMixin, ApiView):
         tags=TAG_EDD,
         description="Senior reviewer holding the case in EDD: attaches an evidence file to "
         "one item. The same upload rules as documents: 400 `file_empty`, 413 "
-        "`file_too_large`, 415 `unsupported_file_type`; nothing is stored on a refusal.",
+        "`file_too_large`, 415 `unsupported_file_type`, 503 `storage_unavailable` when the "
+        "object store is down (try again later); nothing is stored on a refusal.",
     )
     @idempotent
     def post(self, request: Request, case_id: int, item: str) -> Response:

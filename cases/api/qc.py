@@ -363,7 +363,9 @@ class QcDisputeDecideView(ApiView):
     )
     @idempotent
     def post(self, request: Request, dispute_id: int) -> Response:
-        _staff_only(request)
+        # As the page: deciding disputes is the QC roles' feature, 403 for other staff
+        # before any dispute is looked up.
+        _qc_only(request)
         data = QcDisputeDecideIn(data=request.data)
         data.is_valid(raise_exception=True)
         dispute = services.qc_dispute_decide(

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from accounts.roles import is_staff_member
 from cases import queues
 from cases.models import CaseKind, CaseState, Queue
-from config.api import ApiView, InputSerializer, Pagination
+from config.api import ApiView, CachedModelSerializer, InputSerializer, Pagination
 from config.errors import NotFound
 from config.idempotency import idempotent
 from merchants.models import RiskTier
@@ -25,9 +25,11 @@ from .views import _case_detail, _context, _filters
 TAG_QUEUES = ["queues and assignment"]
 
 
-class QueueOut(serializers.ModelSerializer):
+class QueueOut(CachedModelSerializer):
     name = serializers.CharField(read_only=True)
-    escalation_queue = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    escalation_queue = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="Null when none."
+    )
     counts = serializers.SerializerMethodField()
 
     class Meta:
@@ -98,6 +100,8 @@ def _require_staff(request: Request) -> None:
 
 
 class QueueListView(ApiView):
+    pagination_class = Pagination
+
     @extend_schema(
         operation_id="queues_list",
         responses=QueueOut(many=True),
@@ -111,8 +115,9 @@ class QueueListView(ApiView):
             r.queue.pk: {"open": r.open, "unassigned": r.unassigned, "breached": r.breached}
             for r in rows
         }
-        data = QueueOut([r.queue for r in rows], many=True, context={"counts": counts}).data
-        return Response({"count": len(rows), "results": data})
+        # The same envelope as every list ({count, next, previous, results}); a handful of
+        # queues, counted in one query, so paging the list in memory costs nothing.
+        return self.paginate([r.queue for r in rows], QueueOut, counts=counts)
 
 
 class QueueCaseListView(ApiView):
@@ -144,6 +149,7 @@ class CaseNextView(ApiView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
+        _require_staff(request)
         case = queues.case_next(actor=request.user)
         if case is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -181,6 +187,7 @@ class AvailabilityView(ApiView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
+        _require_staff(request)
         data = AvailabilityIn(data=request.data)
         data.is_valid(raise_exception=True)
         user = queues.reviewer_set_availability(

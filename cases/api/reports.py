@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from cases.models import ReportStatus, ReviewReport
 from cases.reports import services
-from config.api import ApiView, InputSerializer
+from config.api import ApiView, InputSerializer, Pagination
 from config.errors import NotFound
 from config.idempotency import idempotent
 from kyc.http import stored_file_response
@@ -64,6 +64,8 @@ class ReportOut(serializers.Serializer):
 
 
 class CaseReportListView(ApiView):
+    pagination_class = Pagination
+
     @extend_schema(
         operation_id="cases_reports_list",
         responses=ReportOut(many=True),

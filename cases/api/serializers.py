@@ -23,8 +23,9 @@ from cases.models import (
     InformationRequestItem,
     ReasonCode,
     ReviewCase,
+    Severity,
 )
-from config.api import InputSerializer
+from config.api import BlankAsNullChoiceField, CachedModelSerializer, InputSerializer
 from kyc.api.serializers import DocumentOut, RequirementsOut
 from kyc.models import Disposition, RiskAssessment, ScreeningMatch
 from merchants.api.serializers import CapabilityOut
@@ -39,7 +40,7 @@ QUEUES = (
 # --------------------------------------------------------------------------- reference data
 
 
-class ReasonCodeOut(serializers.ModelSerializer):
+class ReasonCodeOut(CachedModelSerializer):
     class Meta:
         model = ReasonCode
         fields = ("code", "kind", "severity", "text_en", "text_zh")
@@ -55,15 +56,30 @@ class ReasonCodeFilterIn(InputSerializer):
 # --------------------------------------------------------------------------- case list
 
 
-class MerchantRefOut(serializers.ModelSerializer):
+class MerchantRefOut(CachedModelSerializer):
     class Meta:
         model = Merchant
         fields = ("id", "legal_name", "local_name")
         read_only_fields = fields
 
 
-class CaseInternalListOut(serializers.ModelSerializer):
+class _StaffOnly:
+    """A nested serializer (over the whole case, `source="*"`) that answers null unless the
+    reader is staff. One serializer serves every row of a list, so its fields are bound once
+    per list, not once per row."""
+
+    def to_representation(self, instance: Any) -> Any:
+        if not self.context.get("is_staff"):  # type: ignore[attr-defined]
+            return None
+        return super().to_representation(instance)  # type: ignore[misc]
+
+
+class CaseInternalListOut(_StaffOnly, CachedModelSerializer):
     assignee = UserRefSerializer(read_only=True, allow_null=True)
+    # The column is "" until the case is scored; the API answers null, which the enum documents.
+    risk_tier = BlankAsNullChoiceField(
+        choices=RiskTier.choices, read_only=True, allow_null=True, help_text="Null until scored."
+    )
     is_sla_breached = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -79,19 +95,11 @@ class CaseInternalListOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class _StaffOnlyMixin:
-    internal_serializer: type[serializers.Serializer]
-
-    def _internal(self, case: ReviewCase) -> dict[str, Any] | None:
-        if not self.context.get("is_staff"):  # type: ignore[attr-defined]
-            return None
-        return self.internal_serializer(case, context=self.context).data  # type: ignore[attr-defined]
-
-
-class CaseListOut(_StaffOnlyMixin, serializers.ModelSerializer):
-    internal_serializer = CaseInternalListOut
+class CaseListOut(CachedModelSerializer):
     merchant = MerchantRefOut(read_only=True)
-    internal = serializers.SerializerMethodField(help_text="Staff only; null for sellers.")
+    internal = CaseInternalListOut(
+        source="*", read_only=True, allow_null=True, help_text="Staff only; null for sellers."
+    )
 
     class Meta:
         model = ReviewCase
@@ -108,10 +116,6 @@ class CaseListOut(_StaffOnlyMixin, serializers.ModelSerializer):
             "internal",
         )
         read_only_fields = fields
-
-    @extend_schema_field(CaseInternalListOut(allow_null=True))
-    def get_internal(self, case: ReviewCase) -> dict[str, Any] | None:
-        return self._internal(case)
 
 
 class CaseFilterIn(InputSerializer):
@@ -134,9 +138,22 @@ class CaseFilterIn(InputSerializer):
 # --------------------------------------------------------------------------- case detail
 
 
-class CommentOut(serializers.ModelSerializer):
-    author = serializers.SerializerMethodField(
-        help_text="The author; null for sellers reading a staff member's comment."
+class CommentAuthorOut(UserRefSerializer):
+    """A comment's author (over the whole comment, `source="*"`); null for a seller reading a
+    staff member's comment."""
+
+    def to_representation(self, comment: Any) -> Any:
+        if not self.context.get("is_staff") and comment.author_id != self.context.get("user_id"):
+            return None
+        return super().to_representation(comment.author)
+
+
+class CommentOut(CachedModelSerializer):
+    author = CommentAuthorOut(
+        source="*",
+        read_only=True,
+        allow_null=True,
+        help_text="The author; null for sellers reading a staff member's comment.",
     )
 
     class Meta:
@@ -144,14 +161,8 @@ class CommentOut(serializers.ModelSerializer):
         fields = ("id", "author", "visibility", "body", "created_at")
         read_only_fields = fields
 
-    @extend_schema_field(UserRefSerializer(allow_null=True))
-    def get_author(self, comment: Comment) -> dict[str, Any] | None:
-        if not self.context.get("is_staff") and comment.author_id != self.context.get("user_id"):
-            return None
-        return UserRefSerializer(comment.author).data
 
-
-class RfiItemOut(serializers.ModelSerializer):
+class RfiItemOut(CachedModelSerializer):
     reason_code = ReasonCodeOut(read_only=True, allow_null=True)
     document_id = serializers.IntegerField(read_only=True, allow_null=True)
     capability_id = serializers.IntegerField(read_only=True, allow_null=True)
@@ -162,7 +173,7 @@ class RfiItemOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InformationRequestOut(serializers.ModelSerializer):
+class InformationRequestOut(CachedModelSerializer):
     items = RfiItemOut(many=True, read_only=True)
 
     class Meta:
@@ -171,7 +182,7 @@ class InformationRequestOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DocumentDecisionOut(serializers.ModelSerializer):
+class DocumentDecisionOut(CachedModelSerializer):
     case_id = serializers.IntegerField(read_only=True)
     document_id = serializers.IntegerField(read_only=True)
     reason_code = ReasonCodeOut(read_only=True, allow_null=True)
@@ -192,16 +203,25 @@ class DocumentDecisionOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CaseDecisionOut(serializers.ModelSerializer):
+class CaseDecisionOut(CachedModelSerializer):
     reason_codes = ReasonCodeOut(source="decision_reason_codes", many=True, read_only=True)
+    rejection_severity = serializers.SerializerMethodField(
+        help_text="A rejection's severity: `retry` (the seller may fix and resubmit) or "
+        "`final`; null before a decision and for an approval."
+    )
 
     class Meta:
         model = ReviewCase
         fields = ("reason_codes", "rejection_severity", "decided_at")
         read_only_fields = fields
 
+    # The column is "" when unset; the API answers null, which the enum documents.
+    @extend_schema_field(serializers.ChoiceField(choices=Severity.choices, allow_null=True))
+    def get_rejection_severity(self, case: ReviewCase) -> str | None:
+        return case.rejection_severity or None
 
-class ScreeningMatchOut(serializers.ModelSerializer):
+
+class ScreeningMatchOut(CachedModelSerializer):
     """A sanctions screening hit of the merchant (one of its names or people, or the 50%
     ownership rule) and its disposition."""
 
@@ -251,7 +271,7 @@ class RiskFactorOut(serializers.Serializer):
     reason_zh = serializers.CharField(required=False, help_text="Simplified Chinese.")
 
 
-class RiskAssessmentOut(serializers.ModelSerializer):
+class RiskAssessmentOut(CachedModelSerializer):
     """The risk score factor by factor, the tier it gives and a reviewer's override."""
 
     factors = RiskFactorOut(many=True, read_only=True)
@@ -275,12 +295,19 @@ class RiskAssessmentOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CapabilityDecisionOut(serializers.ModelSerializer):
+class CapabilityDecisionOut(CachedModelSerializer):
     """A per-capability decision as the seller may see it (the rationale is internal)."""
 
     case_id = serializers.IntegerField(read_only=True)
     capability_id = serializers.IntegerField(read_only=True)
     reason_codes = ReasonCodeOut(many=True, read_only=True)
+    severity = BlankAsNullChoiceField(
+        choices=Severity.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="A rejection's severity: `retry` (the seller may fix and resubmit) or "
+        "`final`; null for an approval.",
+    )
 
     class Meta:
         model = CapabilityDecision
@@ -346,7 +373,6 @@ class CaseDetailOut(CaseListOut):
     """A case as its page shows it. The view attaches the related lists, already scoped to
     the reader (comments, documents) and computed (requirements)."""
 
-    internal_serializer = CaseInternalDetailOut
     capabilities = CapabilityOut(many=True, read_only=True)
     requirements = RequirementsOut(source="api_requirements", many=True, read_only=True)
     documents = DocumentOut(source="api_documents", many=True, read_only=True)
@@ -354,7 +380,9 @@ class CaseDetailOut(CaseListOut):
     information_requests = InformationRequestOut(many=True, read_only=True)
     decision = CaseDecisionOut(source="*", read_only=True)
     capability_decisions = CapabilityDecisionOut(many=True, read_only=True)
-    internal = serializers.SerializerMethodField(help_text="Staff only; null for sellers.")
+    internal = CaseInternalDetailOut(
+        source="*", read_only=True, allow_null=True, help_text="Staff only; null for sellers."
+    )
 
     class Meta(CaseListOut.Meta):
         fields = (
@@ -368,10 +396,6 @@ class CaseDetailOut(CaseListOut):
             "capability_decisions",
         )
         read_only_fields = fields
-
-    @extend_schema_field(CaseInternalDetailOut(allow_null=True))
-    def get_internal(self, case: ReviewCase) -> dict[str, Any] | None:
-        return self._internal(case)
 
 
 # --------------------------------------------------------------------------- transition inputs

@@ -47,7 +47,8 @@ def _message(exc: DomainError) -> str:
     if exc.code == "senior_only":
         return _("Only senior reviewers work the EDD checklist.")
     if exc.fields.get("file"):
-        return str(exc.fields["file"][0])  # the file-type check's message, already translated
+        # The file-type check's message is already translated; the store's is a fixed one.
+        return _text(str(exc.fields["file"][0]))
     return _text(exc.message)
 
 

@@ -18,7 +18,6 @@ from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -605,13 +604,14 @@ def _next_case_url() -> str:
 
 
 def _case_for_staff(request: HttpRequest, case_id: int) -> ReviewCase:
-    """404 for a case the user may not see (through the selector), 403 for a seller's own."""
+    """404 for a case the user may not see (through the selector), and for anyone without a
+    staff role even on their own case: the workbench is a staff area."""
     try:
         case = selectors.case_get(actor=request.user, case_id=case_id)
     except NotFound:
         raise Http404 from None
     if not is_staff_member(request.user):
-        raise PermissionDenied
+        raise Http404
     return case
 
 

@@ -180,6 +180,11 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"  # the lockout page, 429
 AXES_RESET_ON_SUCCESS = True
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 AXES_VERBOSE = False
+# The "IP" of that pair: REMOTE_ADDR here; production settings trust X-Forwarded-For as far as
+# TRUSTED_PROXY_COUNT reverse proxies (config/client_ip.py), else every client behind the
+# proxy would share one lockout bucket.
+TRUSTED_PROXY_COUNT = 0
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip_address"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("简体中文"))]

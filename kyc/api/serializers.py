@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from config.api import InputSerializer
+from config.api import CachedModelSerializer, InputSerializer
 from kyc.models import DocumentCheckResult, DocumentType, QualificationDocument
 from kyc.selectors import document_type_list
 from merchants.models import Category
@@ -17,7 +17,7 @@ from merchants.models import Category
 # --------------------------------------------------------------------------- reference data
 
 
-class DocumentTypeOut(serializers.ModelSerializer):
+class DocumentTypeOut(CachedModelSerializer):
     class Meta:
         model = DocumentType
         fields = (
@@ -36,7 +36,7 @@ class DocumentTypeOut(serializers.ModelSerializer):
 # --------------------------------------------------------------------------- documents
 
 
-class CheckResultOut(serializers.ModelSerializer):
+class CheckResultOut(CachedModelSerializer):
     evidence = serializers.SerializerMethodField(
         help_text="What the check found. Staff only (it may name other merchants); null for "
         "sellers."
@@ -60,7 +60,7 @@ class CheckResultOut(serializers.ModelSerializer):
         return result.evidence if self.context.get("is_staff") else None
 
 
-class DocumentOut(serializers.ModelSerializer):
+class DocumentOut(CachedModelSerializer):
     merchant_id = serializers.IntegerField(read_only=True)
     document_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
     family = serializers.CharField(source="document_type.family", read_only=True)

@@ -11,15 +11,33 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import InputSerializer, RejectUnknownFieldsMixin
-from merchants.models import Brand, Capability, CapabilityKind, Category, Merchant, Person
+from config.api import (
+    BlankAsNullChoiceField,
+    BlankAsNullURLField,
+    CachedModelSerializer,
+    InputSerializer,
+    RejectUnknownFieldsMixin,
+)
+from merchants.models import (
+    Brand,
+    Capability,
+    CapabilityKind,
+    Category,
+    Merchant,
+    Person,
+    RiskTier,
+)
 from merchants.services import MERCHANT_FIELDS, PERSON_FIELDS
 
 # --------------------------------------------------------------------------- merchants
 
 
-class MerchantInternalOut(serializers.ModelSerializer):
+class MerchantInternalOut(CachedModelSerializer):
     """What only staff see about a merchant."""
+
+    risk_tier = BlankAsNullChoiceField(
+        choices=RiskTier.choices, read_only=True, allow_null=True, help_text="Null until assessed."
+    )
 
     class Meta:
         model = Merchant
@@ -27,11 +45,12 @@ class MerchantInternalOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MerchantOut(serializers.ModelSerializer):
+class MerchantOut(CachedModelSerializer):
     open_case_id = serializers.SerializerMethodField(
         help_text="The merchant's open review case (the draft right after creation), or null."
     )
     internal = serializers.SerializerMethodField(help_text="Staff only; null for sellers.")
+    website = BlankAsNullURLField(read_only=True, allow_null=True, help_text="Null when unset.")
 
     class Meta:
         model = Merchant
@@ -56,7 +75,7 @@ class MerchantOut(serializers.ModelSerializer):
         return MerchantInternalOut(merchant).data
 
 
-class MerchantCreateIn(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+class MerchantCreateIn(RejectUnknownFieldsMixin, CachedModelSerializer):
     class Meta:
         model = Merchant
         fields = MERCHANT_FIELDS
@@ -76,7 +95,7 @@ class MerchantUpdateIn(MerchantCreateIn):
 # --------------------------------------------------------------------------- people
 
 
-class PersonOut(serializers.ModelSerializer):
+class PersonOut(CachedModelSerializer):
     merchant_id = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -85,7 +104,7 @@ class PersonOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PersonCreateIn(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+class PersonCreateIn(RejectUnknownFieldsMixin, CachedModelSerializer):
     class Meta:
         model = Person
         fields = PERSON_FIELDS
@@ -98,7 +117,7 @@ class PersonUpdateIn(PersonCreateIn):
 # --------------------------------------------------------------------------- categories, brands
 
 
-class CategoryOut(serializers.ModelSerializer):
+class CategoryOut(CachedModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
@@ -114,14 +133,14 @@ class CategoryOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CategoryRefOut(serializers.ModelSerializer):
+class CategoryRefOut(CachedModelSerializer):
     class Meta:
         model = Category
         fields = ("code", "name_en", "name_zh")
         read_only_fields = fields
 
 
-class BrandRefOut(serializers.ModelSerializer):
+class BrandRefOut(CachedModelSerializer):
     class Meta:
         model = Brand
         fields = ("id", "name", "local_name", "trademark_number")
@@ -131,7 +150,7 @@ class BrandRefOut(serializers.ModelSerializer):
 # --------------------------------------------------------------------------- capabilities
 
 
-class CapabilityOut(serializers.ModelSerializer):
+class CapabilityOut(CachedModelSerializer):
     code = serializers.CharField(
         read_only=True, help_text="`sell`, `category.<code>` or `brand.<id>`."
     )

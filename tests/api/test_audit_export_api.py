@@ -24,13 +24,19 @@ def _body(response: Any) -> str:
     return b"".join(response.streaming_content).decode("utf-8")
 
 
-@pytest.mark.parametrize("who", ["seller", "reviewer", "senior"])
-def test_export_is_404_in_the_api_shape_for_other_roles(request, client_for, events, who):
+@pytest.mark.parametrize(
+    ("who", "status", "code"),
+    [("seller", 404, "not_found"), ("reviewer", 403, "forbidden"), ("senior", 403, "forbidden")],
+)
+def test_export_is_refused_in_the_api_shape_for_other_roles(
+    request, client_for, events, who, status, code
+):
+    # Other staff are refused (403); sellers are not told the audit API exists (404).
     client = client_for(request.getfixturevalue(who))
     response = client.get(EXPORT, {"case": 12})
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
-    assert client.get(VERIFY).status_code == 404
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert client.get(VERIFY).status_code == status
     assert not AuditEvent.objects.filter(action="audit.exported").exists()
 
 
@@ -41,8 +47,8 @@ def test_qc_lead_exports_a_case_but_not_a_period(client_for, qc_lead, events):
     assert response["Content-Type"] == "application/x-ndjson; charset=utf-8"
     meta, rows = read_jsonl(_body(response))
     assert [r["seq"] for r in rows] == [1, 3]
-    assert client.get(EXPORT, {"since": "2026-03-01"}).status_code == 404
-    assert client.get(VERIFY).status_code == 404
+    assert client.get(EXPORT, {"since": "2026-03-01"}).status_code == 403
+    assert client.get(VERIFY).status_code == 403
 
 
 def test_admin_exports_a_period_as_csv(client_for, admin_user, events):

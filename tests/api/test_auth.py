@@ -119,8 +119,10 @@ def test_create_api_token_prints_a_working_key_once(seller, reference):
     assert token.name == "shop-sync" and token.user == seller
     assert token.key_hash == ApiToken.hash_key(key) and key not in token.key_hash
     assert key not in err.getvalue()
-    event = AuditEvent.objects.get(action="api_token.issued")
+    event = AuditEvent.objects.get(action="api_token.created")  # as when made in the API
+    assert event.after["prefix"] == token.prefix and event.after["user"] == seller.username
     assert key not in str(event.after)
+    assert not AuditEvent.objects.filter(action="api_token.issued").exists()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/v1/me/").json()["api_token"] == "shop-sync"

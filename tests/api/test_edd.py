@@ -51,9 +51,10 @@ def test_staff_read_the_checklist(client_for, edd_case, senior, reviewer):
 
 
 def test_a_seller_cannot_read_the_checklist(client_for, edd_case, seller):
+    # Internal to the review team: to the case's own seller it does not exist.
     response = client_for(seller).get(_url(edd_case))
-    assert response.status_code == 403
-    assert error(response)["code"] == "forbidden"
+    assert response.status_code == 404
+    assert error(response)["code"] == "not_found"
 
 
 def test_the_senior_holder_updates_an_item(client_for, edd_case, senior):

@@ -81,7 +81,8 @@ def test_staff_see_every_merchant_with_the_internal_block(reviewer_api, draft_ca
     body = reviewer_api.get(f"/api/v1/merchants/{draft_case.merchant_id}/").json()
 
     assert body["legal_name"] == "Shenzhen Lumen Trading Co., Ltd."
-    assert body["internal"] == {"risk_tier": "", "next_review_date": None}
+    assert body["internal"] == {"risk_tier": None, "next_review_date": None}  # not assessed
+    assert body["website"] is None  # unset: null, not "" (the schema says a URI or null)
 
 
 def test_seller_updates_its_merchant_and_only_changed_fields_are_audited(seller_api, draft_case):

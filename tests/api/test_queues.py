@@ -20,10 +20,14 @@ def test_queues_list_with_counts(default_queues, reviewer_api):
     open_case()
     response = reviewer_api.get("/api/v1/queues/")
     assert response.status_code == 200
-    rows = {r["code"]: r for r in response.json()["results"]}
+    body = response.json()
+    assert set(body) == {"count", "next", "previous", "results"}  # every list's envelope
+    rows = {r["code"]: r for r in body["results"]}
+    assert body["count"] == len(rows)
     assert rows["onboarding-standard"]["counts"] == {"open": 2, "unassigned": 2, "breached": 1}
     assert rows["edd"]["requires_senior"] is True
     assert rows["edd"]["escalation_queue"] == "sla-escalations"
+    assert rows["sla-escalations"]["escalation_queue"] is None
 
 
 def test_sellers_do_not_see_queues(default_queues, seller_api):
@@ -80,7 +84,7 @@ def test_next_case_over_the_cap_is_a_conflict(default_queues, client_for):
 
 def test_next_case_is_for_reviewers(default_queues, seller_api):
     open_case()
-    assert seller_api.post("/api/v1/cases/next/").status_code == 403
+    assert seller_api.post("/api/v1/cases/next/").status_code == 404
 
 
 def test_a_senior_reassigns_through_the_api(default_queues, senior, reviewer, client_for):
@@ -118,7 +122,7 @@ def test_availability_toggle(reviewer, reviewer_api, seller_api):
     assert reviewer.is_available is False
     assert AuditEvent.objects.filter(action="reviewer.availability_changed").count() == 1
     denied = seller_api.post("/api/v1/me/availability/", {"is_available": False}, format="json")
-    assert denied.status_code == 403
+    assert denied.status_code == 404  # a staff feature: to sellers it does not exist
 
 
 @pytest.mark.parametrize("path", ["/api/v1/queues/", "/api/v1/queues/edd/cases/"])

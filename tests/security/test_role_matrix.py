@@ -23,23 +23,33 @@ ROLES = ("anon", "seller", "reviewer", "senior", "qc_lead", "admin", "superuser"
 # case owned by `seller`; {doc}: one of its documents.
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     # pages (302 for anonymous: to the sign-in page)
-    ("GET", "/review/"): (302, 403, 200, 200, 200, 200, 403),
+    ("GET", "/review/"): (302, 404, 200, 200, 200, 200, 404),
     ("GET", "/review/cases/{case}/"): (302, 302, 200, 200, 200, 200, 404),
     ("GET", "/qc/"): (302, 404, 403, 403, 200, 200, 404),
     ("GET", "/qc/dashboard/"): (302, 404, 403, 403, 200, 200, 404),
-    ("GET", "/audit/export/"): (302, 404, 404, 404, 200, 200, 404),
-    ("GET", "/webhooks/"): (302, 404, 404, 404, 404, 200, 404),
+    ("GET", "/audit/export/"): (302, 404, 403, 403, 200, 200, 404),
+    ("GET", "/webhooks/"): (302, 404, 403, 403, 403, 200, 404),
     ("GET", "/admin/"): (302, 302, 302, 302, 302, 302, 200),
     ("GET", "/documents/{doc}/file/"): (302, 200, 200, 200, 200, 200, 404),
     ("GET", "/seller/"): (302, 200, 403, 403, 403, 403, 403),
+    # Staff areas: 404 for anyone without a staff role, 403 for staff without the feature's
+    # role (the rule stated in tests/security/test_idor.py).
+    ("GET", "/qc/findings/"): (302, 404, 200, 200, 200, 200, 404),
+    ("GET", "/webhooks/new/"): (302, 404, 403, 403, 403, 200, 404),
     # API
     ("GET", "/api/v1/cases/"): (401, 200, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/cases/{case}/"): (401, 200, 200, 200, 200, 200, 404),
     ("GET", "/api/v1/documents/{doc}/file/"): (401, 200, 200, 200, 200, 200, 404),
     ("GET", "/api/v1/qc/reviews/"): (401, 404, 200, 200, 200, 200, 404),
-    ("GET", "/api/v1/audit/export/?case={case}"): (401, 404, 404, 404, 200, 200, 404),
-    ("GET", "/api/v1/webhooks/subscriptions/"): (401, 404, 404, 404, 404, 200, 404),
+    ("GET", "/api/v1/audit/export/?case={case}"): (401, 404, 403, 403, 200, 200, 404),
+    ("GET", "/api/v1/webhooks/subscriptions/"): (401, 404, 403, 403, 403, 200, 404),
     ("GET", "/api/v1/tokens/"): (401, 200, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/queues/"): (401, 404, 200, 200, 200, 200, 404),
+    ("GET", "/api/v1/qc/metrics/"): (401, 404, 403, 403, 200, 200, 404),
+    ("GET", "/api/v1/audit/export/?since=2026-01-01"): (401, 404, 403, 403, 403, 200, 404),
+    ("GET", "/api/v1/audit/verify/"): (401, 404, 403, 403, 403, 200, 404),
+    ("GET", "/api/v1/webhooks/deliveries/"): (401, 404, 403, 403, 403, 200, 404),
+    ("GET", "/api/v1/webhooks/event-types/"): (401, 404, 403, 403, 403, 200, 404),
     # Transitions: the roles act in ROLES order on the same submitted case, so the reviewer's
     # claim wins and the senior reviewer's then conflicts (409).
     ("POST", "/api/v1/cases/{case}/claim/"): (401, 403, 200, 409, 403, 403, 404),

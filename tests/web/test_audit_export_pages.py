@@ -34,12 +34,12 @@ def test_the_url_name_is_audit_export():
     assert reverse("audit:export") == URL
 
 
-@pytest.mark.parametrize("who", ["seller", "reviewer", "senior"])
-def test_the_page_is_404_for_everyone_but_admins_and_qc_leads(request, events, who):
+@pytest.mark.parametrize(("who", "status"), [("seller", 404), ("reviewer", 403), ("senior", 403)])
+def test_the_page_is_403_for_other_staff_and_404_for_sellers(request, events, who, status):
     client = _client(request.getfixturevalue(who))
-    assert client.get(URL).status_code == 404
-    assert client.get(URL, {"case": "12"}).status_code == 404
-    assert client.post(URL, {"case": "12", "format": "csv"}).status_code == 404
+    assert client.get(URL).status_code == status
+    assert client.get(URL, {"case": "12"}).status_code == status
+    assert client.post(URL, {"case": "12", "format": "csv"}).status_code == status
     assert not AuditEvent.objects.filter(action="audit.exported").exists()
 
 
@@ -55,12 +55,12 @@ def test_admin_sees_the_form_with_case_and_period(events, admin_user):
     assert 'name="case"' in html and 'name="since"' in html and 'name="until"' in html
 
 
-def test_qc_lead_sees_only_the_case_field_and_period_exports_are_404(events, qc_lead):
+def test_qc_lead_sees_only_the_case_field_and_period_exports_are_403(events, qc_lead):
     client = _client(qc_lead)
     html = client.get(URL).content.decode()
     assert 'name="case"' in html and 'name="since"' not in html
-    assert client.get(URL, {"since": "2026-03-01"}).status_code == 404
-    assert client.post(URL, {"since": "2026-03-01", "format": "csv"}).status_code == 404
+    assert client.get(URL, {"since": "2026-03-01"}).status_code == 403
+    assert client.post(URL, {"since": "2026-03-01", "format": "csv"}).status_code == 403
     assert not AuditEvent.objects.filter(action="audit.exported").exists()
 
 

@@ -128,7 +128,8 @@ def test_staff_cannot_use_the_seller_portal(reviewer_client: Any, draft_case: Re
 
 
 def test_sellers_cannot_open_the_review_queue(seller_client: Any) -> None:
-    assert seller_client.get(reverse("cases:queue")).status_code == 403
+    # A staff area: not found, rather than forbidden, for anyone without a staff role.
+    assert seller_client.get(reverse("cases:queue")).status_code == 404
 
 
 def test_review_pages_render(reviewer_client: Any, submitted_case: ReviewCase) -> None:

@@ -1,5 +1,5 @@
-"""The webhooks API and pages: compliance admins only (404 for everyone else), the secret
-shown only on creation and rotation, never listed and never audited."""
+"""The webhooks API and pages: compliance admins only (403 for other staff, 404 for sellers),
+the secret shown only on creation and rotation, never listed and never audited."""
 
 from __future__ import annotations
 
@@ -24,10 +24,19 @@ def client_for(user: Any) -> APIClient:
     return client
 
 
-@pytest.mark.parametrize("role", ["seller", "reviewer", "qc_lead"])
-def test_everyone_but_compliance_admins_gets_404(
-    request: pytest.FixtureRequest, role: str, subscription: Any, client: Any
+@pytest.mark.parametrize(
+    ("role", "status", "code"),
+    [("seller", 404, "not_found"), ("reviewer", 403, "forbidden"), ("qc_lead", 403, "forbidden")],
+)
+def test_everyone_but_compliance_admins_is_refused(
+    request: pytest.FixtureRequest,
+    role: str,
+    status: int,
+    code: str,
+    subscription: Any,
+    client: Any,
 ) -> None:
+    """Other staff get 403; sellers are not told webhooks exist (404)."""
     user = request.getfixturevalue(role)
     api = client_for(user)
     for path in [
@@ -37,17 +46,17 @@ def test_everyone_but_compliance_admins_gets_404(
         f"{API}/event-types/",
     ]:
         response = api.get(path)
-        assert response.status_code == 404, path
-        assert response.json()["error"]["code"] == "not_found"
+        assert response.status_code == status, path
+        assert response.json()["error"]["code"] == code
     response = api.post(
         f"{API}/subscriptions/", {"name": "x", "url": "https://a.test/"}, format="json"
     )
-    assert response.status_code == 404
-    assert api.post(f"{API}/subscriptions/{subscription.pk}/rotate-secret/").status_code == 404
+    assert response.status_code == status
+    assert api.post(f"{API}/subscriptions/{subscription.pk}/rotate-secret/").status_code == status
     client.force_login(user)
     for path in ["/webhooks/", f"/webhooks/{subscription.pk}/", "/webhooks/new/"]:
-        assert client.get(path).status_code == 404, path
-    assert client.post(f"/webhooks/{subscription.pk}/rotate-secret/").status_code == 404
+        assert client.get(path).status_code == status, path
+    assert client.post(f"/webhooks/{subscription.pk}/rotate-secret/").status_code == status
     assert WebhookSubscription.objects.count() == 1
 
 

@@ -49,10 +49,12 @@ class Command(BaseCommand):
             raise CommandError(f"{username!r} has no role that can use the API.")
         with transaction.atomic():
             token, key = ApiToken.issue(user=user, name=name[:100], scopes=chosen)
-            # Who holds API access is evidence too; never the key, only its prefix.
+            # Who holds API access is evidence too; never the key, only its prefix. The same
+            # action as a token made in the portal or the API, so one query finds them all.
             audit_record(
-                action="api_token.issued",
+                action="api_token.created",
                 obj=token,
+                text="issued with the create_api_token command",
                 after={
                     "user": user.get_username(),
                     "name": token.name,
