@@ -17,10 +17,14 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
     keyword = "Token"
 
     def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True)
-            .first()
+        # key_hash is unique: no ORDER BY (compiling one costs more than the lookup).
+        token = next(
+            iter(
+                ApiToken.objects.select_related("user")
+                .filter(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True)
+                .order_by()[:1]
+            ),
+            None,
         )
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")

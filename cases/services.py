@@ -1009,16 +1009,26 @@ def rejection_reasons_for(merchant: Merchant) -> dict[int, str]:
 
 
 def case_requirements(
-    case: ReviewCase, policy: PolicyVersion | None = None
+    case: ReviewCase,
+    policy: PolicyVersion | None = None,
+    documents: Iterable[QualificationDocument] | None = None,
 ) -> list[dict[str, Any]]:
     """The requirements objects of the case's capabilities, with rejection reasons and the
-    open RFI deadline filled in."""
+    open RFI deadline filled in. Uses the case's prefetched capabilities and the caller's
+    documents (with check results) when it has them."""
+    prefetched = getattr(case, "_prefetched_objects_cache", {}).get("capabilities")
+    capabilities = (
+        list(prefetched)
+        if prefetched is not None
+        else list(case.capabilities.select_related("category", "brand"))
+    )
     return merchant_requirements(
         case.merchant,
-        capabilities=list(case.capabilities.select_related("category", "brand")),
+        capabilities=capabilities,
         policy=policy,
         rejection_reasons=rejection_reasons_for(case.merchant),
         rfi_deadline=case.rfi_deadline,
+        documents=documents,
     )
 
 

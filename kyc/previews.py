@@ -62,7 +62,7 @@ def _encode(image: Image.Image, fmt: str) -> Preview:
         image.save(out, format="JPEG", quality=85, optimize=True)
         content_type, extension = "image/jpeg", "jpg"
     else:
-        image.save(out, format="PNG", optimize=False)
+        image.save(out, format="PNG", compress_level=1)
         content_type, extension = "image/png", "png"
     return Preview(out.getvalue(), image.width, image.height, content_type, extension)
 

@@ -52,6 +52,28 @@ def active_policy() -> PolicyVersion | None:
     return PolicyVersion.objects.filter(published_at__isnull=False).order_by("-version").first()
 
 
+# A published policy's rules never change (a change is a new version), so each process loads
+# them once per policy: three queries less on every requirements object, which the case page,
+# the API's case detail and every transition's answer compute. Saving or deleting a policy or
+# a rule (the admin, tests) empties the cache of that process (signals below, wired in
+# KycConfig.ready); the key holds the publication time, so a re-created id is a new key.
+_RULES: dict[tuple[int, datetime | None], list[RequirementRule]] = {}
+
+
+def policy_rules(policy: PolicyVersion) -> list[RequirementRule]:
+    key = (policy.pk, policy.published_at)
+    rules = _RULES.get(key)
+    if rules is None:
+        rules = list(policy.rules.select_related("category").prefetch_related("document_types"))
+        if policy.published_at is not None:
+            _RULES[key] = rules
+    return rules
+
+
+def policy_rules_forget(**_: Any) -> None:
+    _RULES.clear()
+
+
 @dataclass
 class _Item:
     code: str
@@ -74,21 +96,31 @@ class _Item:
 class RequirementsContext:
     """Everything the computation needs, loaded once per merchant (constant query count)."""
 
-    def __init__(self, merchant: Merchant, policy: PolicyVersion | None = None) -> None:
+    def __init__(
+        self,
+        merchant: Merchant,
+        policy: PolicyVersion | None = None,
+        documents: Iterable[QualificationDocument] | None = None,
+    ) -> None:
+        """`documents`: the merchant's documents with their check results, when the caller
+        has loaded them already (superseded ones are left out here)."""
         self.merchant = merchant
         self.policy = policy if policy is not None else active_policy()
         self.today = timezone.localdate()
         self.rules: list[RequirementRule] = []
         if self.policy is not None:
-            self.rules = list(
-                self.policy.rules.select_related("category").prefetch_related("document_types")
-            )
+            self.rules = policy_rules(self.policy)
         self.people: list[Person] = list(merchant.people.all())
-        self.documents: list[QualificationDocument] = list(
-            merchant.documents.exclude(status=DocumentStatus.SUPERSEDED)
-            .select_related("document_type")
-            .prefetch_related("check_results")
-            .order_by("-created_at", "-id")
+        if documents is None:
+            documents = (
+                merchant.documents.exclude(status=DocumentStatus.SUPERSEDED)
+                .select_related("document_type")
+                .prefetch_related("check_results")
+            )
+        self.documents: list[QualificationDocument] = sorted(
+            (d for d in documents if d.status != DocumentStatus.SUPERSEDED),
+            key=lambda d: (d.created_at, d.pk),
+            reverse=True,
         )
         self.rejection_reasons: dict[int, str] = {}
         self.rfi_deadline: datetime | None = None
@@ -316,9 +348,12 @@ def merchant_requirements(
     policy: PolicyVersion | None = None,
     rejection_reasons: dict[int, str] | None = None,
     rfi_deadline: datetime | None = None,
+    documents: Iterable[QualificationDocument] | None = None,
+    context: RequirementsContext | None = None,
 ) -> list[dict[str, Any]]:
-    """The requirements object of every (or the given) capability of one merchant."""
-    ctx = RequirementsContext(merchant, policy)
+    """The requirements object of every (or the given) capability of one merchant. A caller
+    computing several groups of capabilities (different deadlines) passes one `context`."""
+    ctx = context if context is not None else RequirementsContext(merchant, policy, documents)
     ctx.rejection_reasons = rejection_reasons or {}
     ctx.rfi_deadline = rfi_deadline
     if capabilities is None:

@@ -10,11 +10,19 @@ from merchants.models import Category
 
 from .models import DocumentType, QualificationDocument
 
+# What pages need joined; the API's DocumentOut reads only API_DOCUMENT_RELATED (every
+# joined table is columns to compile and rows to build on each request).
+DOCUMENT_RELATED = ("document_type", "person", "category", "brand", "merchant", "preview")
+API_DOCUMENT_RELATED = ("document_type", "category", "preview")
 
-def document_list(*, actor: Any, merchant_id: int | None = None) -> QuerySet[QualificationDocument]:
-    qs = QualificationDocument.objects.select_related(
-        "document_type", "person", "category", "brand", "merchant", "preview"
-    )
+
+def document_list(
+    *,
+    actor: Any,
+    merchant_id: int | None = None,
+    related: tuple[str, ...] = DOCUMENT_RELATED,
+) -> QuerySet[QualificationDocument]:
+    qs = QualificationDocument.objects.select_related(*related)
     if merchant_id is not None:
         qs = qs.filter(merchant_id=merchant_id)
     if is_staff_member(actor):
@@ -24,9 +32,11 @@ def document_list(*, actor: Any, merchant_id: int | None = None) -> QuerySet[Qua
     return qs.none()
 
 
-def document_get(*, actor: Any, document_id: Any) -> QualificationDocument:
+def document_get(
+    *, actor: Any, document_id: Any, related: tuple[str, ...] = DOCUMENT_RELATED
+) -> QualificationDocument:
     try:
-        return document_list(actor=actor).get(pk=int(document_id))
+        return document_list(actor=actor, related=related).get(pk=int(document_id))
     except (QualificationDocument.DoesNotExist, ValueError, TypeError):
         raise NotFound("Document not found.") from None
 

@@ -42,8 +42,8 @@ from config.api import ApiView, Pagination
 from config.errors import InvalidInput, NotFound
 from config.idempotency import idempotent
 from kyc.http import stored_file_response
-from kyc.requirements import merchant_requirements
-from kyc.selectors import document_get, document_list
+from kyc.requirements import RequirementsContext, merchant_requirements
+from kyc.selectors import API_DOCUMENT_RELATED, document_get, document_list
 from kyc.services import document_record_view
 from merchants.api.serializers import (
     CapabilityApplyIn,
@@ -222,17 +222,25 @@ class RequirementsView(ApiView):
         merchant = merchant_get(actor=request.user, merchant_id=merchant_id)
         capabilities = list(capability_list(merchant=merchant))
         case = open_case_for(merchant_id=merchant.pk)
+        # One context (policy, people, documents) for both groups: the open case's
+        # capabilities, under its RFI deadline, and the others.
+        context = RequirementsContext(merchant)
+        reasons = services.rejection_reasons_for(merchant)
+        in_case = set(case.capabilities.values_list("pk", flat=True)) if case else set()
         by_capability: dict[int, dict[str, Any]] = {}
-        if case is not None:
-            by_capability = {r["capability_id"]: r for r in services.case_requirements(case)}
-        others = [c for c in capabilities if c.pk not in by_capability]
-        if others:
-            for req in merchant_requirements(
-                merchant,
-                capabilities=others,
-                rejection_reasons=services.rejection_reasons_for(merchant),
-            ):
-                by_capability[req["capability_id"]] = req
+        for group, deadline in (
+            ([c for c in capabilities if c.pk in in_case], case.rfi_deadline if case else None),
+            ([c for c in capabilities if c.pk not in in_case], None),
+        ):
+            if group:
+                for req in merchant_requirements(
+                    merchant,
+                    capabilities=group,
+                    rejection_reasons=reasons,
+                    rfi_deadline=deadline,
+                    context=context,
+                ):
+                    by_capability[req["capability_id"]] = req
         ordered = [by_capability[c.pk] for c in capabilities if c.pk in by_capability]
         return Response(
             MerchantRequirementsOut(
@@ -353,10 +361,15 @@ def _case_detail(request: Request, case_id: int) -> Response:
     )
     if case is None:
         raise NotFound("Case not found.")
-    case.api_requirements = services.case_requirements(case)  # type: ignore[attr-defined]
-    case.api_documents = document_list(  # type: ignore[attr-defined]
-        actor=user, merchant_id=case.merchant_id
-    ).prefetch_related("check_results")
+    documents = list(
+        document_list(
+            actor=user, merchant_id=case.merchant_id, related=API_DOCUMENT_RELATED
+        ).prefetch_related("check_results")
+    )
+    case.api_documents = documents  # type: ignore[attr-defined]
+    case.api_requirements = services.case_requirements(  # type: ignore[attr-defined]
+        case, documents=documents
+    )
     case.api_comments = comments_visible_to(actor=user, case=case)  # type: ignore[attr-defined]
     # Evaluated only for staff (under `internal`): sellers never learn of a screening hit.
     case.api_screening_matches = screening.screening_match_list(  # type: ignore[attr-defined]

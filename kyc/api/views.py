@@ -20,7 +20,13 @@ from accounts.roles import is_staff_member
 from config.api import ApiView, Pagination
 from config.errors import InvalidInput, TooLarge
 from config.idempotency import idempotent
-from kyc.selectors import category_list, document_get, document_list, document_type_list
+from kyc.selectors import (
+    API_DOCUMENT_RELATED,
+    category_list,
+    document_get,
+    document_list,
+    document_type_list,
+)
 from kyc.services import document_upload
 from merchants.api.serializers import CategoryOut
 from merchants.selectors import merchant_get
@@ -66,9 +72,9 @@ class MerchantDocumentListView(UploadLimitMixin, ApiView):
     )
     def get(self, request: Request, merchant_id: int) -> Response:
         merchant = merchant_get(actor=request.user, merchant_id=merchant_id)
-        docs = document_list(actor=request.user, merchant_id=merchant.pk).prefetch_related(
-            "check_results"
-        )
+        docs = document_list(
+            actor=request.user, merchant_id=merchant.pk, related=API_DOCUMENT_RELATED
+        ).prefetch_related("check_results")
         return self.paginate(docs, DocumentOut, is_staff=is_staff_member(request.user))
 
     @extend_schema(
@@ -108,7 +114,7 @@ class MerchantDocumentListView(UploadLimitMixin, ApiView):
             metadata=values,
             supersedes=supersedes,
         )
-        doc = document_get(actor=request.user, document_id=doc.pk)
+        doc = document_get(actor=request.user, document_id=doc.pk, related=API_DOCUMENT_RELATED)
         return Response(
             DocumentOut(
                 doc, context={"request": request, "is_staff": is_staff_member(request.user)}
@@ -120,7 +126,9 @@ class MerchantDocumentListView(UploadLimitMixin, ApiView):
 class DocumentDetailView(ApiView):
     @extend_schema(operation_id="documents_retrieve", responses=DocumentOut, tags=TAG_DOCUMENTS)
     def get(self, request: Request, document_id: int) -> Response:
-        doc = document_get(actor=request.user, document_id=document_id)
+        doc = document_get(
+            actor=request.user, document_id=document_id, related=API_DOCUMENT_RELATED
+        )
         return Response(
             DocumentOut(
                 doc, context={"request": request, "is_staff": is_staff_member(request.user)}
