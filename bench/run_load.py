@@ -1,6 +1,6 @@
 """Load test: the mixed seller/reviewer scenario against gunicorn + PostgreSQL + Redis + Celery.
 
-    .venv/bin/python bench/run_load.py [--users 60] [--spawn-rate 10] [--duration 120]
+    .venv/bin/python bench/run_load.py [--users 60|20,40,60] [--spawn-rate 10] [--duration 120]
         [--configs 3x4,2x8] [--merchants 300] [--port 8765] [--keep-data]
 
 One command, everything on this machine (issue 7, item 5; target >= 200 requests/s sustained,
@@ -197,8 +197,10 @@ def machine() -> str:
 # ------------------------------------------------------------------ one configuration
 
 
-def run_config(args: argparse.Namespace, env: dict[str, str], workers: int, threads: int) -> bool:
-    label = f"{workers}x{threads}"
+def run_config(
+    args: argparse.Namespace, env: dict[str, str], workers: int, threads: int, users: int
+) -> tuple[bool, str]:
+    label = f"{workers}x{threads}-u{users}"
     web = start(
         [
             str(VENV_BIN / "gunicorn"),
@@ -226,7 +228,7 @@ def run_config(args: argparse.Namespace, env: dict[str, str], workers: int, thre
     try:
         wait_healthy(args.port)
         csv_prefix = VAR / "results" / label
-        ramp = args.users / args.spawn_rate
+        ramp = users / args.spawn_rate
         locust = start(
             [
                 str(VENV_BIN / "locust"),
@@ -234,7 +236,7 @@ def run_config(args: argparse.Namespace, env: dict[str, str], workers: int, thre
                 str(ROOT / "bench" / "load" / "locustfile.py"),
                 "--headless",
                 "-u",
-                str(args.users),
+                str(users),
                 "-r",
                 str(args.spawn_rate),
                 "-t",
@@ -263,7 +265,7 @@ def run_config(args: argparse.Namespace, env: dict[str, str], workers: int, thre
     return report(label, csv_prefix, cpu_by_group(before, after, t1 - t0), t1 - t0)
 
 
-def report(label: str, prefix: Path, cpu: dict[str, float], window: float) -> bool:
+def report(label: str, prefix: Path, cpu: dict[str, float], window: float) -> tuple[bool, str]:
     with open(f"{prefix}_stats.csv") as f:
         rows = list(csv.DictReader(f))
     total = next(r for r in rows if r["Name"] == "Aggregated")
@@ -271,7 +273,7 @@ def report(label: str, prefix: Path, cpu: dict[str, float], window: float) -> bo
     p50, p95, p99 = (float(total[k]) for k in ("50%", "95%", "99%"))
     errors = int(total["Failure Count"])
     ok = rps >= TARGET_RPS and p95 <= TARGET_P95_MS and errors == 0
-    print(f"\n=== gunicorn gthread {label} (workers x threads) ===")
+    print(f"\n=== gunicorn gthread {label} (workers x threads, locust users) ===")
     print(
         f"sustained {rps:.1f} requests/s over {int(total['Request Count'])} requests; "
         f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms; errors {errors} "
@@ -310,7 +312,11 @@ def report(label: str, prefix: Path, cpu: dict[str, float], window: float) -> bo
             f"backends, Redis) {stack_ms:.1f} ms -> ceiling on {cores} idle cores about "
             f"{cores * 1000 / stack_ms:.0f} requests/s (web alone: {cores * 1000 / web_ms:.0f})"
         )
-    return ok
+    summary = (
+        f"{label:<14} {rps:7.1f} {p50:6.0f} {p95:6.0f} {p99:6.0f} {errors:6d} "
+        f"{web * 10 / rps if rps else 0:8.1f} {'met' if ok else 'missed'}"
+    )
+    return ok, summary
 
 
 def queue_lengths(broker: str) -> str:
@@ -325,15 +331,24 @@ def queue_lengths(broker: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument(
+        "--users", default="60", help="locust users; a list (20,40,60) runs each in turn"
+    )
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--duration", type=int, default=120, help="steady-state seconds")
     parser.add_argument("--configs", default="3x4,2x8", help="gunicorn WORKERSxTHREADS, ...")
     parser.add_argument("--merchants", type=int, default=300)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--keep-data", action="store_true", help="reuse the last setup")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=0,
+        help="run the Celery workers at this nice level (background work yields to requests)",
+    )
     args = parser.parse_args()
     configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
+    user_counts = [int(n) for n in str(args.users).split(",")]
 
     url = database_url()
     (VAR / "logs").mkdir(parents=True, exist_ok=True)
@@ -368,9 +383,11 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(broker).flushdb()  # db 12 is the load test's own
+    nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
     celery = [
         start(
             [
+                *nice,
                 str(VENV_BIN / "celery"),
                 "-A",
                 "config",
@@ -394,14 +411,19 @@ def main() -> None:
     results = []
     try:
         for workers, threads in configs:
-            results.append(run_config(args, env, workers, threads))
-            print(f"Celery queues right after the run: {queue_lengths(broker)}", flush=True)
+            for users in user_counts:
+                results.append(run_config(args, env, workers, threads, users))
+                print(f"Celery queues right after the run: {queue_lengths(broker)}", flush=True)
     finally:
         for proc in celery:
             stop(proc)
+    print("\nsummary (ms; web CPU per request in ms):")
+    print(f"{'run':<14} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'errors':>6} {'web cpu':>8}")
+    for _, line in results:
+        print(line)
     print(f"\nmachine: {machine()}")
     print(f"locust CSVs and logs: {VAR}/results, {VAR}/logs")
-    sys.exit(0 if any(results) else 1)
+    sys.exit(0 if any(ok for ok, _ in results) else 1)
 
 
 if __name__ == "__main__":
