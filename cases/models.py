@@ -560,7 +560,7 @@ class ReviewReport(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["case", "-version"]
+        ordering = ["case_id", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["case", "version"], name="report_version_unique")
         ]

@@ -95,7 +95,7 @@ class RequirementRule(models.Model):
     label_zh = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        ordering = ["policy", "capability_kind", "code"]
+        ordering = ["policy_id", "capability_kind", "code"]
         constraints = [
             models.UniqueConstraint(
                 fields=["policy", "code", "capability_kind", "entity_type", "country", "category"],
@@ -198,7 +198,9 @@ class DocumentCheckResult(models.Model):
     checked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["document", "check_name"]
+        # By the id: ordering by "document" joins every document to sort by its Meta ordering
+        # (a scan of the whole table on each prefetch of a document's results).
+        ordering = ["document_id", "check_name"]
         constraints = [
             models.UniqueConstraint(fields=["document", "check_name"], name="one_result_per_check")
         ]

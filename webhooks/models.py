@@ -111,7 +111,7 @@ class WebhookAttempt(models.Model):
     signature = models.CharField(max_length=100, blank=True)
 
     class Meta:
-        ordering = ["delivery", "number"]
+        ordering = ["delivery_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_number")
         ]

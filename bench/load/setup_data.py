@@ -29,6 +29,7 @@ django.setup()
 
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from django.db import connection  # noqa: E402
 from stdnum.cn import uscc  # noqa: E402
 
 from accounts.models import ApiToken, User  # noqa: E402
@@ -162,6 +163,11 @@ def main() -> None:
             _token, key = ApiToken.issue(user=user, name="load-test", scopes=scopes)
             tokens[kind].append({"username": user.username, "key": key})
     Path(args.tokens).write_text(json.dumps(tokens))
+    # Planner statistics for the freshly loaded tables, as autovacuum would gather them on a
+    # live system (without them PostgreSQL guesses row counts and may pick scans).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     print(
         f"setup: {args.merchants} merchants and submitted cases, {len(sellers)} sellers, "
         f"{len(reviewers)} reviewers, {AuditEvent.objects.count()} audit events, "
