@@ -17,7 +17,9 @@ def case_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[
 
     Ordered for the queue: SLA due time first (oldest deadline first), then priority.
     """
-    qs = ReviewCase.objects.select_related("merchant", "assignee", "maker", "checker")
+    # Lists show the merchant and the assignee; a single case (case_get) also its maker and
+    # checker. Each joined table is planning and columns on every list query.
+    qs = ReviewCase.objects.select_related("merchant", "assignee")
     if not is_staff_member(actor):
         if has_role(actor, Role.SELLER):
             qs = qs.filter(merchant__memberships__user=actor)
@@ -54,7 +56,7 @@ def case_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[
 
 def case_get(*, actor: Any, case_id: Any) -> ReviewCase:
     try:
-        return case_list(actor=actor).get(pk=int(case_id))
+        return case_list(actor=actor).select_related("maker", "checker").get(pk=int(case_id))
     except (ReviewCase.DoesNotExist, ValueError, TypeError):
         raise NotFound("Case not found.") from None
 

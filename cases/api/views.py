@@ -327,7 +327,7 @@ def _case_detail(request: Request, case_id: int) -> Response:
     user = request.user
     case = (
         case_list(actor=user)
-        .select_related("policy_version", "risk_assessment__overridden_by")
+        .select_related("maker", "checker", "policy_version", "risk_assessment__overridden_by")
         .prefetch_related(
             Prefetch(
                 "capabilities",
