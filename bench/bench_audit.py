@@ -42,6 +42,7 @@ from django.db import connection  # noqa: E402
 
 from audit.chain import (  # noqa: E402
     GENESIS_HASH,
+    HASHED_FIELDS,
     event_hash,
     iter_event_rows,
     verify_chain,
@@ -50,28 +51,7 @@ from audit.chain import (  # noqa: E402
 from audit.models import AuditChainHead  # noqa: E402
 
 TARGET_S = 60.0
-COLUMNS = (
-    "seq",
-    "occurred_at",
-    "actor_id",
-    "actor_repr",
-    "actor_type",
-    "actor_role",
-    "action",
-    "object_type",
-    "object_id",
-    "case_id",
-    "merchant_id",
-    "before",
-    "after",
-    "reason_codes",
-    "text",
-    "policy_version",
-    "ip",
-    "user_agent",
-    "prev_hash",
-    "hash",
-)
+COLUMNS = (*HASHED_FIELDS, "hash")  # the row as the bulk insert writes it
 ACTIONS = (
     "case.claimed",
     "case.approved",
