@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from .models import DocumentType, PolicyVersion, QualificationDocument, RequirementRule
@@ -9,9 +11,25 @@ class DocumentTypeAdmin(admin.ModelAdmin):
 
 
 class RequirementRuleInline(admin.TabularInline):
+    """A published policy's rules are read-only: a change is a new version (and each process
+    keeps the published rules in memory, kyc.requirements.policy_rules)."""
+
     model = RequirementRule
     extra = 0
     filter_horizontal = ("document_types",)
+
+    @staticmethod
+    def _draft(obj: PolicyVersion | None) -> bool:
+        return obj is None or obj.published_at is None
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return self._draft(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return self._draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return self._draft(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(PolicyVersion)

@@ -157,3 +157,48 @@ def test_requirements_in_chinese(draft_case):
         req = _sell(draft_case.merchant)
     labels = {i["label"] for i in req["currently_due"]}
     assert "营业执照或公司注册证书" in labels
+
+
+def test_published_rules_are_cached_and_forgotten_when_a_rule_changes(draft_case):
+    """Published rules are loaded once per process; saving a rule (or its document types)
+    empties the cache, so a new rule shows at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kyc.models import RequirementRule
+    from kyc.requirements import active_policy, policy_rules
+
+    policy = active_policy()
+    assert policy is not None
+    first = policy_rules(policy)
+    with CaptureQueriesContext(connection) as ctx:
+        assert policy_rules(policy) is first
+    assert len(ctx.captured_queries) == 0
+    rule = RequirementRule.objects.create(
+        policy=policy, code="tax_registration", capability_kind="sell"
+    )
+    rule.document_types.set([DocumentType.objects.get(code="business_license")])
+    codes = {item["code"] for item in _sell(draft_case.merchant)["currently_due"]}
+    assert "tax_registration" in codes
+    assert policy_rules(policy) is not first
+
+
+def test_the_admin_keeps_a_published_policys_rules_read_only(rf, reference):
+    from django.contrib import admin
+
+    from accounts.models import User
+    from kyc.admin import RequirementRuleInline
+    from kyc.models import PolicyVersion
+
+    request = rf.get("/admin/")
+    request.user = User(is_superuser=True, is_staff=True, is_active=True)
+    inline = RequirementRuleInline(PolicyVersion, admin.site)
+    published = PolicyVersion.objects.exclude(published_at=None).first()
+    draft = PolicyVersion.objects.create(version=99)
+    for check in (
+        inline.has_add_permission,
+        inline.has_change_permission,
+        inline.has_delete_permission,
+    ):
+        assert check(request, published) is False
+        assert check(request, draft) is True
