@@ -45,6 +45,31 @@ S3_SECRET = "testing"  # moto accepts any credentials
 REGION = "us-east-1"
 
 
+def onboard_ningbo(seller: Any) -> tuple[Any, Any, Any]:
+    """The merchant the end-to-end tests onboard, through the services: a Chinese company
+    (with its local name) and its legal representative holding 60 %; its draft case is open.
+    Returns (merchant, case, person)."""
+    from cases.services import onboarding_start
+    from merchants.services import person_add
+
+    merchant, case = onboarding_start(
+        actor=seller,
+        data={
+            "legal_name": "Ningbo Harbour Textiles Co., Ltd.",
+            "local_name": "宁波港湾纺织有限公司",
+            "entity_type": "company",
+            "country": "CN",
+            "registration_number": "91350100M000100Y43",
+        },
+    )
+    person = person_add(
+        actor=seller,
+        merchant=merchant,
+        data={"full_name": "Li Wei", "is_legal_representative": True, "ownership_percent": "60"},
+    )
+    return merchant, case, person
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.roles import Role
 from tests.cases.test_reports_fixtures import CHINESE_NAME, pdf_text
 from tests.factories import make_user, pdf_bytes
-from tests.integration.conftest import S3Server, Worker, wait_until
+from tests.integration.conftest import S3Server, Worker, onboard_ningbo, wait_until
 from tests.services import need
 
 pytestmark = pytest.mark.integration
@@ -33,29 +33,14 @@ def test_approval_builds_the_report_in_the_worker_and_stores_it_in_s3(
     from audit.models import AuditEvent
     from cases.models import ReportStatus, ReviewReport
     from cases.reference_data import load_reference_data
-    from cases.services import case_approve, case_claim, case_submit, onboarding_start
+    from cases.services import case_approve, case_claim, case_submit
     from kyc.models import DocumentType
     from kyc.services import document_upload
-    from merchants.services import person_add
 
     load_reference_data()
     seller = make_user(Role.SELLER)
     reviewer = make_user(Role.REVIEWER)
-    merchant, case = onboarding_start(
-        actor=seller,
-        data={
-            "legal_name": "Ningbo Harbour Textiles Co., Ltd.",
-            "local_name": CHINESE_NAME,
-            "entity_type": "company",
-            "country": "CN",
-            "registration_number": "91350100M000100Y43",
-        },
-    )
-    person = person_add(
-        actor=seller,
-        merchant=merchant,
-        data={"full_name": "Li Wei", "is_legal_representative": True, "ownership_percent": "60"},
-    )
+    merchant, case, person = onboard_ningbo(seller)
     for code, name, metadata in (
         ("business_license", "license.pdf", {"number": "91350100M000100Y43"}),
         ("identity_document", "id.pdf", {"number": "110101199001011234", "person": person.pk}),

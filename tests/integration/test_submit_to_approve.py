@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.roles import Role
 from tests.factories import make_user, pdf_bytes, png_bytes
-from tests.integration.conftest import S3Server, Worker, wait_until
+from tests.integration.conftest import S3Server, Worker, onboard_ningbo, wait_until
 from tests.services import need
 
 pytestmark = pytest.mark.integration
@@ -36,29 +36,14 @@ def test_upload_to_s3_then_worker_verifies_and_notifies_through_to_approval(
     from audit.models import AuditEvent
     from cases.models import CaseState, Notification
     from cases.reference_data import load_reference_data
-    from cases.services import case_approve, case_claim, case_submit, onboarding_start
+    from cases.services import case_approve, case_claim, case_submit
     from kyc.models import DocumentStatus, DocumentType, QualificationDocument
     from kyc.services import document_upload
-    from merchants.services import person_add
 
     load_reference_data()
     seller = make_user(Role.SELLER)
     reviewer = make_user(Role.REVIEWER)
-    merchant, case = onboarding_start(
-        actor=seller,
-        data={
-            "legal_name": "Ningbo Harbour Textiles Co., Ltd.",
-            "local_name": "宁波港湾纺织有限公司",
-            "entity_type": "company",
-            "country": "CN",
-            "registration_number": "91350100M000100Y43",
-        },
-    )
-    person = person_add(
-        actor=seller,
-        merchant=merchant,
-        data={"full_name": "Li Wei", "is_legal_representative": True, "ownership_percent": "60"},
-    )
+    merchant, case, person = onboard_ningbo(seller)
 
     # The seller uploads what is currently due; each upload commits on its own, so its
     # verification task goes to the broker right after.
