@@ -64,6 +64,15 @@ EXPORT_PARAMETERS = [
         "Optional: up to the chain head.",
     ),
     OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "jsonl"], default="csv"),
+    OpenApiParameter(
+        "part",
+        OpenApiTypes.STR,
+        enum=["events", "verification"],
+        default="events",
+        description="`verification`: instead of the events, the export's metadata with the "
+        "verification of its chain segment as one JSON document (the CSV's sidecar; the "
+        "same object the JSON lines file starts with). The export is recorded all the same.",
+    ),
 ]
 
 
@@ -82,19 +91,27 @@ class AuditExportView(ApiView):
         responses={
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR,
-                description="CSV: `# `-prefixed metadata lines (with the verification), a "
-                "header row, one row per event in seq order.",
+                description="CSV: a header row, then one row per event in seq order (no "
+                "metadata lines). The verification is in the `X-Audit-Verification` header "
+                "and in `part=verification`.",
             ),
             (200, "application/x-ndjson"): OpenApiResponse(
                 OpenApiTypes.STR,
                 description='JSON lines: `{"record": "export", ...}` then one '
                 '`{"record": "event", ...}` per event in seq order.',
             ),
+            (200, "application/json"): OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="`part=verification`: the export's metadata with the "
+                "verification of its chain segment.",
+            ),
         },
         tags=TAGS,
         description="Compliance admins (cases and periods) and QC leads (cases): streams the "
         "audit events of one case or one period with the verification of the chain segment "
-        "they come from (see docs/api.md). The export is itself recorded as an "
+        "they come from (see docs/api.md): in every response's `X-Audit-Verification` header "
+        "(`ok` or `broken`, then `; key=value` pairs), in the JSON lines file's first line "
+        "and in `part=verification`. The export is itself recorded as an "
         "`audit.exported` event. 403 for other staff (and a QC lead's period), 404 for "
         "anyone without a staff role and for a case without events.",
     )
@@ -116,6 +133,7 @@ class AuditExportView(ApiView):
             since=export_filter.since,
             until=export_filter.until,
             fmt=fmt,
+            part=query.get("part") or "events",
         )
         return export_response(export)
 

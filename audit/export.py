@@ -1,6 +1,12 @@
 """Audit export: one case's events, or one period's, as CSV or JSON lines, with the
 verification of the chain segment they come from.
 
+The JSON lines file carries the verification in its first line. The CSV is a plain table (a
+header row, then one row per event) that spreadsheets and csv.DictReader open as is; its
+verification travels beside it: in the X-Audit-Verification response header (a compact
+summary, `AuditExport.verification_header`), and as a sidecar JSON document (the `part`
+"verification": the same metadata the JSON lines file starts with).
+
 The export is planned and verified first (one pass over the segment), recorded as an
 `audit.exported` event in its own transaction, and only then streamed (a second pass, in
 keyset pages of seq, so memory stays constant for millions of events). It covers the events
@@ -12,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any
@@ -41,7 +47,10 @@ from .models import AuditChainHead, AuditEvent
 from .services import audit_record
 
 FORMATS = ("csv", "jsonl")
+# What to send: the events (in the chosen format), or the verification sidecar (JSON).
+PARTS = ("events", "verification")
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+VERIFICATION_CONTENT_TYPE = "application/json; charset=utf-8"
 # Export columns: the row id, then the hashed fields in their hash order, then the hash.
 COLUMNS = ("id", *HASHED_FIELDS, "hash")
 _JSON_COLUMNS = frozenset({"before", "after", "reason_codes"})
@@ -158,6 +167,15 @@ def export_filter_parse(
     return ExportFilter(case_id=case_id, since=start, until=end), fmt
 
 
+def export_part_parse(part: Any) -> str:
+    """`events` (the default) or `verification` (the sidecar); InvalidInput otherwise."""
+    part = "events" if part in (None, "") else str(part)
+    if part not in PARTS:
+        message = _("Choose events or verification.")
+        raise InvalidInput(message, fields={"part": [message]})
+    return part
+
+
 # --------------------------------------------------------------------------- verification
 
 
@@ -247,6 +265,7 @@ class AuditExport:
     count: int
     verification: SegmentVerification
     meta: dict[str, Any] = field(default_factory=dict)
+    part: str = "events"
 
     @property
     def ok(self) -> bool:
@@ -254,7 +273,34 @@ class AuditExport:
 
     @property
     def content_type(self) -> str:
+        if self.part == "verification":
+            return VERIFICATION_CONTENT_TYPE
         return CONTENT_TYPES[self.fmt]
+
+    def verification_header(self) -> str:
+        """The verification in one line of ASCII, for the X-Audit-Verification header:
+        `ok` or `broken`, then `key=value` pairs separated by `; `, e.g.
+        `ok; events=3; checked=6; segment=1-6; head-seq=6; head-hash=<hex>; export-event=7`
+        (`problem-seq=N` after `segment` when broken at event N)."""
+        verification = self.verification
+        parts = ["ok" if verification.ok else "broken", f"events={self.count}"]
+        parts.append(f"checked={verification.checked}")
+        if verification.first_seq is not None:
+            parts.append(f"segment={verification.first_seq}-{verification.last_seq}")
+        if verification.problem is not None and verification.problem.seq is not None:
+            parts.append(f"problem-seq={verification.problem.seq}")
+        head = self.meta.get("chain_head", {})
+        parts.append(f"head-seq={head.get('seq', self.head_seq)}")
+        if head.get("hash"):
+            parts.append(f"head-hash={head['hash']}")
+        if "export_event_seq" in self.meta:
+            parts.append(f"export-event={self.meta['export_event_seq']}")
+        return "; ".join(parts)
+
+    def verification_json(self) -> str:
+        """The sidecar: the export's metadata with its verification, as one JSON document
+        (the same object the JSON lines file starts with)."""
+        return json.dumps(self.meta, ensure_ascii=False, indent=2) + "\n"
 
     @property
     def filename(self) -> str:
@@ -266,9 +312,13 @@ class AuditExport:
             what = self.filter.since.strftime("%Y-%m-%d")
             if self.filter.until is not None:
                 what += "-to-" + self.filter.until.strftime("%Y-%m-%d")
+        if self.part == "verification":
+            return f"audit-{what}-{stamp}Z.{self.fmt}.verification.json"
         return f"audit-{what}-{stamp}Z.{self.fmt}"
 
     def __iter__(self) -> Iterator[str]:
+        if self.part == "verification":
+            return iter([self.verification_json()])
         if self.fmt == "jsonl":
             return _jsonl(self)
         return _csv(self)
@@ -289,13 +339,16 @@ def audit_export(
     since: datetime | None = None,
     until: datetime | None = None,
     fmt: str = "csv",
+    part: str = "events",
 ) -> AuditExport:
     """Plans, verifies and records an export of one case's events or one period's
-    ([since, until)); returns it, to be iterated for the file's text.
+    ([since, until)); returns it, to be iterated for the file's text (`part` "events") or
+    for its verification alone (`part` "verification", the CSV's sidecar).
 
     Guarantees: the chain segment the events come from is verified before anything is
-    sent (the result travels in the file's first line(s) and in the export's own
-    `audit.exported` event, committed before streaming starts); the events are those with
+    sent (the result travels in the JSON lines file's first line, in
+    `verification_header()` and the sidecar, and in the export's own `audit.exported`
+    event, committed before streaming starts); the events are those with
     seq up to the chain head read at the start, in seq order; memory does not grow with the
     number of events. 404 (NotFound) for a user who may not make this kind of export, and
     for a case without any event.
@@ -309,6 +362,7 @@ def audit_export(
         raise InvalidInput(
             _("Choose csv or jsonl."), fields={"format": [_("Choose csv or jsonl.")]}
         )
+    part = export_part_parse(part)
 
     head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
     head_seq, head_hash = head if head else (0, GENESIS_HASH)
@@ -332,6 +386,8 @@ def audit_export(
         "chain_head": {"seq": head_seq, "hash": head_hash},
         "verification": verification.as_dict(),
     }
+    if part == "verification":
+        summary["part"] = part
     with transaction.atomic():
         event = audit_record(
             action="audit.exported",
@@ -350,7 +406,7 @@ def audit_export(
         "columns": list(COLUMNS),
         "hashed_fields": list(HASHED_FIELDS),
     }
-    return AuditExport(export_filter, fmt, head_seq, stats["count"], verification, meta)
+    return AuditExport(export_filter, fmt, head_seq, stats["count"], verification, meta, part)
 
 
 # --------------------------------------------------------------------------- streaming
@@ -414,15 +470,9 @@ def _jsonl(export: AuditExport) -> Iterator[str]:
         yield "".join(lines)
 
 
-def csv_comment_lines(meta: Mapping[str, Any]) -> list[str]:
-    """The metadata as `# key: <JSON>` lines (JSON never spans lines)."""
-    lines = ["# Merchant KYC audit export. Metadata lines start with '# '; the CSV follows."]
-    lines += [f"# {key}: {json.dumps(value, ensure_ascii=False)}" for key, value in meta.items()]
-    return [line + "\r\n" for line in lines]
-
-
 def _csv(export: AuditExport) -> Iterator[str]:
-    yield "".join(csv_comment_lines(export.meta))
+    """A plain CSV: the header row first (no comment or metadata lines, which spreadsheets
+    and CSV readers take for data), then one row per event."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -58,9 +59,39 @@ def test_admin_exports_a_period_as_csv(client_for, admin_user, events):
     assert response.status_code == 200
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].startswith('attachment; filename="audit-2026-03-01')
-    meta, rows = read_csv(_body(response))
+    rows = read_csv(_body(response))
     assert [r["seq"] for r in rows] == ["2", "3"]
-    assert meta["exported_by"] == f"{admin_user.username} (compliance_admin)"
+    recorded = AuditEvent.objects.get(action="audit.exported")
+    assert recorded.actor_id == admin_user.pk
+    assert response["X-Audit-Verification"] == (
+        f"ok; events=2; checked=2; segment=2-3; head-seq=3; head-hash={events[-1].hash}; "
+        f"export-event={recorded.seq}"
+    )
+
+
+def test_the_verification_part_is_the_csvs_sidecar(client_for, admin_user, events):
+    response = client_for(admin_user).get(EXPORT, {"case": 12, "part": "verification"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    document = json.loads(_body(response))
+    assert document["record"] == "export" and document["format"] == "csv"
+    assert document["exported_by"] == f"{admin_user.username} (compliance_admin)"
+    assert document["verification"] == {
+        "ok": True,
+        "scope": "segment",
+        "checked": 3,
+        "seq_range": [1, 3],
+        "problem": None,
+    }
+
+
+def test_a_broken_segment_says_so_in_the_header_of_the_csv(client_for, admin_user, events):
+    _raw("UPDATE audit_auditevent SET text = %s WHERE id = %s", ["forged", events[2].pk])
+    response = client_for(admin_user).get(EXPORT, {"case": 12})
+    assert response.status_code == 200
+    assert response["X-Audit-Verification"].startswith("broken; events=2; checked=2; ")
+    assert "; problem-seq=3; " in response["X-Audit-Verification"]
+    assert [r["seq"] for r in read_csv(_body(response))] == ["1", "3"]
 
 
 def test_export_through_an_api_token_records_the_token(token_for, admin_user, events):
@@ -80,6 +111,7 @@ def test_export_through_an_api_token_records_the_token(token_for, admin_user, ev
         ({"since": "2026-03-05", "until": "2026-03-01"}, "until"),
         ({"since": "bad"}, "since"),
         ({"case": 12, "format": "xml"}, "format"),
+        ({"case": 12, "part": "all"}, "part"),
     ],
 )
 def test_bad_parameters_are_400_with_fields(client_for, admin_user, events, params, field):

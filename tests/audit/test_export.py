@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from audit.chain import event_hash
-from audit.export import audit_export, export_filter_parse
+from audit.export import COLUMNS, audit_export, export_filter_parse
 from audit.models import AuditEvent
 from audit.services import audit_record
 from config.errors import InvalidInput, NotFound
@@ -39,20 +39,14 @@ def write(case_id: int | None, when: datetime, text: str = "t") -> AuditEvent:
         )
 
 
-def read_csv(text: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """The documented way to read the CSV: leading '# ' lines are metadata, then CSV."""
-    lines = text.splitlines(keepends=True)
-    meta: dict[str, Any] = {}
-    body_start = 0
-    for index, line in enumerate(lines):
-        if not line.startswith("# "):
-            body_start = index
-            break
-        key, _, value = line[2:].rstrip("\r\n").partition(": ")
-        if value:
-            meta[key] = json.loads(value)
-    rows = list(csv.DictReader(io.StringIO("".join(lines[body_start:]), newline="")))
-    return meta, rows
+def read_csv(text: str) -> list[dict[str, str]]:
+    """The CSV as a spreadsheet or csv.DictReader reads it: from its first line, which is the
+    header row (no comment or metadata lines)."""
+    assert text.splitlines()[0] == ",".join(COLUMNS), text[:200]
+    assert not any(line.startswith("#") for line in text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    assert tuple(reader.fieldnames or ()) == COLUMNS
+    return list(reader)
 
 
 def read_jsonl(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -76,7 +70,7 @@ def mixed(db: Any) -> list[AuditEvent]:
 
 def test_csv_case_export_has_exactly_the_cases_events_in_seq_order(mixed):
     export, text = run("csv", case_id=12)
-    meta, rows = read_csv(text)
+    rows, meta = read_csv(text), export.meta
     assert [int(r["seq"]) for r in rows] == [1, 3, 6]
     assert {r["case_id"] for r in rows} == {"12"}
     assert meta["events"] == 3 and meta["filter"] == {"case": 12}
@@ -87,6 +81,54 @@ def test_csv_case_export_has_exactly_the_cases_events_in_seq_order(mixed):
     assert json.loads(first["after"]) == {"state": "in_review", "名": '深圳, "quoted"\nline'}
     assert first["reason_codes"] == '["A","B"]'
     assert first["actor_id"] == "" and first["hash"] == mixed[0].hash
+
+
+def test_csv_is_a_plain_table_that_dictreader_reads_from_its_first_line(mixed):
+    _, text = run("csv", since=T0)
+    first_line = text.splitlines()[0]
+    assert first_line == ",".join(COLUMNS)  # the header row, no '# ' metadata lines
+    assert not [line for line in text.splitlines() if line.startswith("#")]
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [r["seq"] for r in rows] == ["1", "2", "3", "4", "5", "6"]
+    assert rows[0]["hash"] == mixed[0].hash and rows[-1]["hash"] == mixed[-1].hash
+
+
+def test_the_verification_header_sums_up_the_segment_in_one_line(mixed):
+    export, _ = run("csv", case_id=12)
+    head_hash = mixed[-1].hash
+    assert export.verification_header() == (
+        f"ok; events=3; checked=6; segment=1-6; head-seq=6; head-hash={head_hash}; export-event=7"
+    )
+
+
+def test_the_verification_header_says_broken_and_where(mixed):
+    _raw("UPDATE audit_auditevent SET text = %s WHERE id = %s", ["forged", mixed[2].pk])
+    export, _ = run("csv", case_id=12)
+    header = export.verification_header()
+    assert header.startswith("broken; events=3; checked=2; segment=1-6; problem-seq=3; ")
+    assert header.endswith("; export-event=7")
+    assert header.isascii()
+
+
+def test_the_verification_part_is_the_exports_metadata_as_one_json_document(mixed):
+    export, text = run("csv", case_id=12, part="verification")
+    document = json.loads(text)
+    assert document == export.meta
+    assert document["record"] == "export" and document["format"] == "csv"
+    assert document["part"] == "verification" and document["events"] == 3
+    assert document["verification"]["ok"] is True
+    assert document["verification"]["seq_range"] == [1, 6]
+    assert export.content_type == "application/json; charset=utf-8"
+    assert export.filename.endswith("Z.csv.verification.json")
+    recorded = AuditEvent.objects.get(action="audit.exported")
+    assert recorded.after["part"] == "verification" and recorded.seq == document["export_event_seq"]
+
+
+def test_an_unknown_part_is_refused_and_nothing_is_recorded(mixed):
+    with pytest.raises(InvalidInput) as exc:
+        audit_export(actor=None, case_id=12, fmt="csv", part="everything")
+    assert set(exc.value.fields) == {"part"}
+    assert not AuditEvent.objects.filter(action="audit.exported").exists()
 
 
 def test_jsonl_case_export_lines_parse_and_hashes_can_be_recomputed(mixed):
@@ -123,7 +165,7 @@ def test_period_dates_mean_utc_midnight_and_until_is_exclusive(db):
 
 def test_period_without_until_runs_to_the_head_read_at_the_start(mixed):
     export, text = run("csv", since=T0.replace(hour=5))
-    meta, rows = read_csv(text)
+    rows, meta = read_csv(text), export.meta
     # Event 6 only: the export's own event (7) comes after the head it read.
     assert [r["seq"] for r in rows] == ["6"]
     assert meta["chain_head"]["seq"] == 6 and meta["export_event_seq"] == 7
@@ -131,7 +173,7 @@ def test_period_without_until_runs_to_the_head_read_at_the_start(mixed):
 
 def test_empty_period_is_a_valid_empty_export(mixed):
     export, text = run("csv", since=datetime(2030, 1, 1, tzinfo=UTC))
-    meta, rows = read_csv(text)
+    rows, meta = read_csv(text), export.meta
     assert rows == [] and meta["events"] == 0
     assert meta["verification"] == {
         "ok": True,
@@ -169,7 +211,8 @@ def test_a_deleted_event_between_two_of_the_cases_events_is_detected(mixed):
     # Event 4 is not case 12's, but it lies between case 12's events 3 and 6.
     _raw("DELETE FROM audit_auditevent WHERE id = %s", [mixed[3].pk])
     export, text = run("csv", case_id=12)
-    meta, _ = read_csv(text)
+    assert len(read_csv(text)) == 3
+    meta = export.meta
     assert meta["verification"]["ok"] is False
     assert meta["verification"]["problem"]["seq"] == 5
     assert "#4..#4 are missing" in meta["verification"]["problem"]["message"]
@@ -242,8 +285,35 @@ def test_export_audit_command_writes_the_file_and_a_summary(mixed, tmp_path, cap
 
 def test_export_audit_command_period_to_stdout(mixed, capsys):
     call_command("export_audit", "--since", "2026-03-01", "--until", "2026-03-02")
-    meta, rows = read_csv(capsys.readouterr().out)
-    assert len(rows) == 6 and meta["filter"]["until"] == "2026-03-02T00:00:00.000000Z"
+    captured = capsys.readouterr()
+    assert len(read_csv(captured.out)) == 6
+    assert "Audit export OK: 6 events exported" in captured.err
+    assert "2026-03-02T00:00:00.000000Z" in captured.err
+
+
+def test_export_audit_command_writes_a_csv_and_its_verification_sidecar(mixed, tmp_path, capsys):
+    out = tmp_path / "case12.csv"
+    call_command("export_audit", "--case", "12", "--output", str(out))
+    assert [r["seq"] for r in read_csv(out.read_text(encoding="utf-8"))] == ["1", "3", "6"]
+    sidecar_path = tmp_path / "case12.csv.verification.json"
+    sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
+    assert sidecar["verification"]["ok"] is True and sidecar["events"] == 3
+    assert sidecar["export_event_seq"] == AuditEvent.objects.get(action="audit.exported").seq
+    assert f"verification written to {sidecar_path}" in capsys.readouterr().err
+
+
+def test_export_audit_command_writes_the_sidecar_where_asked(mixed, tmp_path, capsys):
+    target = tmp_path / "v.json"
+    call_command("export_audit", "--case", "13", "--verification", str(target))
+    assert [r["seq"] for r in read_csv(capsys.readouterr().out)] == ["2", "5"]
+    assert json.loads(target.read_text(encoding="utf-8"))["filter"] == {"case": 13}
+
+
+def test_export_audit_command_writes_no_sidecar_for_json_lines(mixed, tmp_path):
+    call_command(
+        "export_audit", "--case", "12", "--format", "jsonl", "--output", str(tmp_path / "a.jsonl")
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl"]
 
 
 def test_export_audit_command_exits_1_on_a_broken_segment_but_writes_the_file(mixed, tmp_path):
@@ -253,8 +323,10 @@ def test_export_audit_command_exits_1_on_a_broken_segment_but_writes_the_file(mi
         call_command("export_audit", "--case", "12", "--output", str(out))
     assert exc.value.returncode == 1
     assert "BROKEN at event #6" in str(exc.value)
-    meta, rows = read_csv(out.read_text(encoding="utf-8"))
-    assert len(rows) == 3 and meta["verification"]["problem"]["seq"] == 6
+    assert len(read_csv(out.read_text(encoding="utf-8"))) == 3
+    sidecar = json.loads((tmp_path / "x.csv.verification.json").read_text(encoding="utf-8"))
+    assert sidecar["verification"]["problem"]["seq"] == 6
+    assert sidecar["verification"]["ok"] is False
 
 
 @pytest.mark.parametrize(

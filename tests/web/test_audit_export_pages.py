@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -73,9 +74,32 @@ def test_qc_lead_downloads_a_case_by_query_string(events, qc_lead):
     disposition = response["Content-Disposition"]
     assert disposition.startswith('attachment; filename="audit-case-12-')
     assert disposition.endswith('Z.csv"')
-    meta, rows = read_csv(_body(response))
-    assert [r["seq"] for r in rows] == ["1", "3"] and meta["verification"]["ok"] is True
-    assert AuditEvent.objects.get(action="audit.exported").actor_id == qc_lead.pk
+    rows = read_csv(_body(response))
+    assert [r["seq"] for r in rows] == ["1", "3"]
+    recorded = AuditEvent.objects.get(action="audit.exported")
+    assert recorded.actor_id == qc_lead.pk
+    assert response["X-Audit-Verification"].startswith("ok; events=2; checked=3; segment=1-3; ")
+    assert response["X-Audit-Verification"].endswith(f"; export-event={recorded.seq}")
+
+
+def test_the_verification_button_downloads_the_csvs_verification_as_json(events, admin_user):
+    response = _client(admin_user).post(
+        URL, {"case": "12", "format": "csv", "part": "verification"}
+    )
+    assert response.status_code == 200 and isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response["Content-Disposition"].endswith('Z.csv.verification.json"')
+    document = json.loads(_body(response))
+    assert document["verification"]["ok"] is True and document["events"] == 2
+    assert document["filter"] == {"case": 12} and document["part"] == "verification"
+    assert response["X-Audit-Verification"].startswith("ok; events=2; ")
+
+
+def test_the_page_has_the_verification_button_and_says_the_csv_is_plain(events, admin_user):
+    html = _client(admin_user).get(URL).content.decode()
+    assert 'name="part" value="verification"' in html
+    assert "The CSV is a plain table with a header row" in html
+    assert "starts with the verification" not in html
 
 
 def test_admin_submits_a_period_and_downloads_jsonl(events, admin_user):

@@ -20,7 +20,10 @@ class Command(BaseCommand):
         "of March; an ISO 8601 date-time is also accepted (UTC when it has no offset). "
         "Without --until the period runs to the chain head. Writes to stdout or --output, a "
         "summary to stderr; exits with status 1 when the chain segment is broken (the file "
-        "is still written, and says so)."
+        "is still written, and says so). The CSV is a plain table with a header row; its "
+        "verification goes to a sidecar JSON file (--verification, by default "
+        "<output>.verification.json beside a CSV --output); the JSON lines file carries it "
+        "in its first line."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,6 +32,11 @@ class Command(BaseCommand):
         parser.add_argument("--until", help="End of the period (exclusive), e.g. 2026-04-01.")
         parser.add_argument("--format", default="csv", choices=("csv", "jsonl"))
         parser.add_argument("--output", help="File to write (default: stdout).")
+        parser.add_argument(
+            "--verification",
+            help="Also write the export's metadata and verification to this JSON file "
+            "(default for a CSV written to --output: <output>.verification.json).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -57,6 +65,12 @@ class Command(BaseCommand):
             for chunk in export:
                 self.stdout.write(chunk, ending="")
             self.stdout.flush()
+        sidecar = options["verification"]
+        if sidecar is None and fmt == "csv" and options["output"]:
+            sidecar = f"{options['output']}.verification.json"
+        if sidecar:
+            with open(sidecar, "w", encoding="utf-8") as out:
+                out.write(export.verification_json())
 
         verification = export.verification
         seq_range = (
@@ -67,7 +81,8 @@ class Command(BaseCommand):
         summary = (
             f"{export.count} events exported ({fmt}, filter {export.meta['filter']}); "
             f"chain segment {seq_range}: {verification.checked} events verified; "
-            f"export recorded as event #{export.meta['export_event_seq']}."
+            f"export recorded as event #{export.meta['export_event_seq']}"
+            + (f"; verification written to {sidecar}." if sidecar else ".")
         )
         if verification.ok:
             self.stderr.write(self.style.SUCCESS(f"Audit export OK: {summary}"))
