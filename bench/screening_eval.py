@@ -1,7 +1,12 @@
 """Evaluation set for sanctions screening, built from the real OFAC SDN list, and its scorer.
 
     .venv/bin/python bench/screening_eval.py [--seed 7] [--listed 2500] [--ordinary 6000]
-                                             [--sweep] [--baseline-sample 600]
+                                             [--sweep] [--show N] [--smoke]
+
+Reads the real SDN list from ../shared/data/sanctions/ (SHARED_DATA_DIR names another folder
+holding sanctions/). --smoke (what CI runs, seconds): 60 listed names and 150 ordinary ones;
+fails when recall at the default threshold falls under 90% or false positives exceed 5%
+(bounds loose enough for the small sample: they catch a broken matcher, not a worse one).
 
 How the set is made (reproducible: everything is drawn from one random.Random(seed)):
 
@@ -49,10 +54,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SDN_PATH = (ROOT / ".." / "shared" / "data" / "sanctions" / "ofac_sdn_2024-05-03.csv").resolve()
-
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from smoke_support import require_sdn, sdn_path  # noqa: E402
+
+SDN_PATH = sdn_path()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
 import django  # noqa: E402
@@ -88,9 +96,10 @@ class Query:
     source: str = ""  # the listed name it was made from
 
 
-def load_entries(path: Path = SDN_PATH) -> list[ParsedEntry]:
-    if not path.exists():
-        sys.exit(f"The SDN file is not at {path}: the evaluation needs ../shared/data/sanctions/.")
+def load_entries(path: Path | None = None, *, smoke: bool = False) -> list[ParsedEntry]:
+    """The parsed SDN list; without it a full run stops with the reason, a smoke run skips
+    (outside CI) or fails (under CI=true)."""
+    path = path or require_sdn(smoke)
     return parse_sdn_csv(path.read_bytes())
 
 
@@ -579,9 +588,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--ordinary", type=int, default=6000)
     parser.add_argument("--sweep", action="store_true", help="scores at several thresholds")
     parser.add_argument("--show", type=int, default=0, help="print N misses and false positives")
+    parser.add_argument("--smoke", action="store_true", help="a small set in seconds, for CI")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.listed, args.ordinary = 60, 150
 
-    entries = load_entries()
+    entries = load_entries(smoke=args.smoke)
     evalset = build_eval_set(entries, seed=args.seed, listed=args.listed, ordinary=args.ordinary)
     print(describe(evalset))
     matcher = Matcher.from_records(records(entries))
@@ -602,6 +614,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("false positives:")
         for query, (list_id, score) in chosen.false_positives[: args.show]:
             print(f"  {query.name!r} -> {list_id} ({score})")
+    if args.smoke:
+        smoke = results[DEFAULT_THRESHOLD] if DEFAULT_THRESHOLD in results else results[thresholds[0]]
+        print(f"SMOKE run (a small sample, not the figures): {len(evalset.variants)} variants")
+        assert smoke.recall >= 0.90, f"recall {smoke.recall:.2%} on the smoke sample"
+        assert smoke.false_positive_rate <= 0.05, f"{smoke.false_positive_rate:.2%} false positives"
 
 
 if __name__ == "__main__":
