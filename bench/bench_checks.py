@@ -192,7 +192,8 @@ def main() -> int:
     runs = 3 if args.smoke else max(20, args.runs)
     big_mb = 8 if args.smoke else 50
 
-    print(f"machine: {machine()}{' (SMOKE run: sizes too small for figures)' if args.smoke else ''}")
+    note = " (SMOKE run: sizes too small for figures)" if args.smoke else ""
+    print(f"machine: {machine()}{note}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         data = scanned_pdf(pages=2, target_bytes=MB) if args.smoke else scanned_pdf()
@@ -207,7 +208,8 @@ def main() -> int:
         median = statistics.median(samples)
         p95 = sorted(samples)[max(0, int(len(samples) * 0.95) - 1)]
         print(
-            f"all checks, {'2' if args.smoke else '5'}-page {len(data) / MB:.2f} MB PDF: {len(results)} checks "
+            f"all checks, {'2' if args.smoke else '5'}-page {len(data) / MB:.2f} MB PDF: "
+            f"{len(results)} checks "
             f"(not passed: {failed or 'none'}); median {median:.1f} ms, p95 {p95:.1f} ms, "
             f"min {min(samples):.1f} ms over {runs} runs "
             f"(target <= {TARGET_MS} ms: {'met' if median <= TARGET_MS else 'MISSED'})"

@@ -615,7 +615,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for query, (list_id, score) in chosen.false_positives[: args.show]:
             print(f"  {query.name!r} -> {list_id} ({score})")
     if args.smoke:
-        smoke = results[DEFAULT_THRESHOLD] if DEFAULT_THRESHOLD in results else results[thresholds[0]]
+        smoke = results.get(DEFAULT_THRESHOLD) or results[thresholds[0]]
         print(f"SMOKE run (a small sample, not the figures): {len(evalset.variants)} variants")
         assert smoke.recall >= 0.90, f"recall {smoke.recall:.2%} on the smoke sample"
         assert smoke.false_positive_rate <= 0.05, f"{smoke.false_positive_rate:.2%} false positives"
