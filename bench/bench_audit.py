@@ -57,7 +57,9 @@ def parse_args() -> argparse.Namespace:
 ARGS = parse_args()
 SMOKE_URL = None
 if ARGS.smoke:
-    from smoke_support import smoke_database
+    from smoke_support import exit_on_sigterm, smoke_database
+
+    exit_on_sigterm()
 
     SMOKE_URL = os.environ["DATABASE_URL"] = smoke_database("audit")
 

@@ -12,6 +12,11 @@ store in a local FileSystemStorage, record the audit event) for --runs new versi
 median / p95 against the 1 s target. Worker mode starts --workers `celery worker` processes
 (solo pool, Redis broker redis://127.0.0.1:6379/13), enqueues --reports builds and counts
 built, failed and the throughput.
+
+--smoke (what CI runs, seconds): a fresh database of its own (bench/smoke_support.py, a copy
+of a migrated template, dropped afterwards) instead of `kyc_bench_report`; one build in process,
+then (when Redis answers: BENCH_REDIS_URL, else the tests' broker) one by a real Celery
+worker; fails when a build does not end built. Its figures are not the benchmark's.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 BENCH_DB = "kyc_bench_report"
 BROKER = "redis://127.0.0.1:6379/13"
 CASES = 50
@@ -56,9 +62,7 @@ def _recreate_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
-os.environ["DATABASE_URL"] = _bench_url()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-os.environ["MEDIA_ROOT"] = str(MEDIA)
 for name in ("S3_BUCKET", "CELERY_BROKER_URL"):
     os.environ.pop(name, None)
 
@@ -231,7 +235,7 @@ def machine() -> str:
     )
 
 
-def run_single(runs: int) -> None:
+def run_single(runs: int, warm: int = 2) -> None:
     from cases.models import ReviewReport
     from cases.reports.build import report_build
 
@@ -239,11 +243,11 @@ def run_single(runs: int) -> None:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     # One fresh case per build: each build's own `report.built` event joins its case's
     # timeline, so rebuilding one case over and over would time ever longer reports.
-    ids = [new_reports(make_case(), 1)[0] for _ in range(runs + 2)]
-    for warm in ids[:2]:  # imports, fonts, the first template load
-        report_build(report_id=warm)
+    ids = [new_reports(make_case(), 1)[0] for _ in range(runs + warm)]
+    for report_id in ids[:warm]:  # imports, fonts, the first template load
+        assert report_build(report_id=report_id).built
     times = []
-    for report_id in ids[2:]:
+    for report_id in ids[warm:]:
         started = time.perf_counter()
         result = report_build(report_id=report_id)
         times.append(time.perf_counter() - started)
@@ -262,7 +266,7 @@ def run_single(runs: int) -> None:
     )
 
 
-def run_workers(workers: int, n: int) -> None:
+def run_workers(workers: int, n: int, *, smoke: bool = False) -> None:
     import redis
     from django.db.models import Count
 
@@ -272,7 +276,8 @@ def run_workers(workers: int, n: int) -> None:
     broker = redis.Redis.from_url(BROKER)
     broker.flushdb()
     # Builds spread over CASES cases, so each case's timeline grows by n / CASES events only.
-    case_ids = [make_case() for _ in range(CASES)]
+    case_count = min(CASES, n) if smoke else CASES
+    case_ids = [make_case() for _ in range(case_count)]
     env = {
         **os.environ,
         "CELERY_BROKER_URL": BROKER,
@@ -307,11 +312,12 @@ def run_workers(workers: int, n: int) -> None:
             )
         )
     try:
-        time.sleep(8)  # the workers import Django and WeasyPrint
+        if not smoke:  # the workers import Django and WeasyPrint before the clock starts
+            time.sleep(8)
         ids = [
             report_id
             for i, case_id in enumerate(case_ids)
-            for report_id in new_reports(case_id, n // CASES + (i < n % CASES))
+            for report_id in new_reports(case_id, n // case_count + (i < n % case_count))
         ]
         celery_app.conf.update(task_always_eager=False, broker_url=BROKER)
         from cases.tasks import build_report_task
@@ -319,7 +325,7 @@ def run_workers(workers: int, n: int) -> None:
         started = time.perf_counter()
         for report_id in ids:
             build_report_task.delay(report_id)
-        deadline = time.monotonic() + max(600, n * 3)
+        deadline = time.monotonic() + (120 if smoke else max(600, n * 3))
         while True:
             counts = dict(
                 ReviewReport.objects.filter(pk__in=ids)
@@ -351,20 +357,51 @@ def run_workers(workers: int, n: int) -> None:
         f"pending {counts.get(ReportStatus.PENDING, 0)}, report.built events {events}; "
         f"{elapsed:.1f} s, {n / elapsed:.2f} reports/s (logs: {logs})"
     )
+    if smoke:
+        assert counts.get(ReportStatus.BUILT, 0) == n == events, f"{counts}, {events} events"
+        shutil.rmtree(logs, ignore_errors=True)
 
 
 def main() -> None:
+    global BROKER, MEDIA
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--reports", type=int, default=1000)
+    parser.add_argument("--smoke", action="store_true", help="seconds, own database, for CI")
     args = parser.parse_args()
-    shutil.rmtree(MEDIA, ignore_errors=True)
-    setup_django(fresh=True)
-    if args.workers:
-        run_workers(args.workers, args.reports)
+    smoke_url = None
+    if args.smoke:
+        from smoke_support import exit_on_sigterm, redis_url, smoke_database
+
+        exit_on_sigterm()
+
+        smoke_url = os.environ["DATABASE_URL"] = smoke_database("report")
+        MEDIA = Path(tempfile.mkdtemp(prefix="kyc_bench_report_smoke_"))
     else:
-        run_single(args.runs)
+        os.environ["DATABASE_URL"] = _bench_url()
+    os.environ["MEDIA_ROOT"] = str(MEDIA)
+    shutil.rmtree(MEDIA, ignore_errors=True)
+    try:
+        setup_django(fresh=not args.smoke)
+        if args.smoke:
+            run_single(1, warm=0)
+            print("SMOKE run: one cold build timed, not the figures")
+            BROKER = redis_url(BROKER)  # skips (outside CI) when Redis does not answer
+            run_workers(1, 1, smoke=True)
+        elif args.workers:
+            run_workers(args.workers, args.reports)
+        else:
+            run_single(args.runs)
+    finally:
+        if smoke_url:
+            from django.db import connections
+
+            connections.close_all()
+            from smoke_support import drop_database
+
+            drop_database(smoke_url)
+            shutil.rmtree(MEDIA, ignore_errors=True)
 
 
 if __name__ == "__main__":

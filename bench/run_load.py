@@ -19,6 +19,14 @@ p95 <= 300 ms, zero errors):
    from /proc over the steady phase, and prints requests/s, p50/p95/p99, errors, the slowest
    endpoints, where the CPU went and the machine;
 4. stops everything it started. Files (media, tokens, locust CSVs, logs) go to var/load/.
+
+--smoke (what CI runs, seconds; not the figures): the same chain, tiny and on 127.0.0.1 only:
+a fresh database of its own (bench/smoke_support.py: a copy of a migrated template, dropped
+afterwards), 2 merchants, 2 sellers and 2 reviewers; one Celery worker for the three queues
+(broker: BENCH_REDIS_URL, else the tests' broker, else Redis db 12); gunicorn 1x2 on a free
+port; locust with 4 users for 6 s; then bench/load/profile_endpoints.py once. Files go to
+var/load-smoke/ (removed after a run that passed). It fails on any error or when no request
+was made, never on a target. SIGTERM stops everything it started, as the end of a run does.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -37,13 +46,26 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 VENV_BIN = Path(sys.executable).parent
 DB_NAME = "kyc_load"
 VAR = ROOT / "var" / "load"
 TARGET_RPS, TARGET_P95_MS = 200.0, 300.0
 
 
+SMOKE_DATABASE_URL = ""  # set by --smoke: the run's own copy of the migrated template
+
+
+def free_port() -> int:
+    """A port nothing listens on now, on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def database_url() -> str:
+    if SMOKE_DATABASE_URL:
+        return SMOKE_DATABASE_URL
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kyc")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("run_load needs a PostgreSQL server: DATABASE_URL=postgres://…")
@@ -149,8 +171,9 @@ def _group(cmdline: str) -> str:
         return "celery reports"
     if "celery" in cmdline and "-Q default" in cmdline:
         return "celery default"
-    if cmdline.startswith("postgres:") and f" {DB_NAME} " in cmdline:
-        return f"postgres backends ({DB_NAME})"
+    db_name = urlsplit(database_url()).path.lstrip("/")
+    if cmdline.startswith("postgres:") and f" {db_name} " in cmdline:
+        return f"postgres backends ({db_name})"
     if cmdline.startswith("postgres") or "/postgres" in cmdline.split(" ")[0]:
         return "postgres (other: other databases, wal, checkpointer)"
     if "redis-server" in cmdline:
@@ -201,6 +224,7 @@ def run_config(
     args: argparse.Namespace, env: dict[str, str], workers: int, threads: int, users: int
 ) -> tuple[bool, str]:
     label = f"{workers}x{threads}-u{users}"
+    locust: subprocess.Popen[bytes] | None = None
     web = start(
         [
             str(VENV_BIN / "gunicorn"),
@@ -245,46 +269,64 @@ def run_config(
                 f"http://127.0.0.1:{args.port}",
                 "--csv",
                 str(csv_prefix),
-                "--reset-stats",
+                # A smoke run counts every request, the ramp's too (it is too short to wait).
+                *([] if args.smoke else ["--reset-stats"]),
                 "--only-summary",
                 "--stop-timeout",
-                "10",
+                "2" if args.smoke else "10",
             ],
             {**env, "LOAD_TOKENS": str(VAR / "tokens.json")},
             f"locust-{label}.log",
         )
         # CPU over the middle of the steady phase (after the ramp and 5 s of settling).
-        time.sleep(ramp + 5)
-        window = max(args.duration - 15, 10)
+        time.sleep(ramp + (0 if args.smoke else 5))
+        window = max(args.duration - 1, 1) if args.smoke else max(args.duration - 15, 10)
         before, t0 = _cpu_ticks(), time.monotonic()
         time.sleep(window)
         after, t1 = _cpu_ticks(), time.monotonic()
-        locust.wait(timeout=args.duration + ramp + 120)
+        locust.wait(timeout=args.duration + ramp + (30 if args.smoke else 120))
     finally:
+        if locust is not None:
+            stop(locust)
         stop(web)
-    return report(label, csv_prefix, cpu_by_group(before, after, t1 - t0), t1 - t0)
+    return report(
+        label, csv_prefix, cpu_by_group(before, after, t1 - t0), t1 - t0, smoke=args.smoke
+    )
 
 
-def report(label: str, prefix: Path, cpu: dict[str, float], window: float) -> tuple[bool, str]:
+def report(
+    label: str, prefix: Path, cpu: dict[str, float], window: float, *, smoke: bool = False
+) -> tuple[bool, str]:
     with open(f"{prefix}_stats.csv") as f:
         rows = list(csv.DictReader(f))
     total = next(r for r in rows if r["Name"] == "Aggregated")
-    rps = float(total["Requests/s"])
-    p50, p95, p99 = (float(total[k]) for k in ("50%", "95%", "99%"))
+
+    def number(value: str) -> float:  # locust writes N/A when nothing was measured
+        return 0.0 if value in ("", "N/A") else float(value)
+
+    rps = number(total["Requests/s"])
+    p50, p95, p99 = (number(total[k]) for k in ("50%", "95%", "99%"))
     errors = int(total["Failure Count"])
     ok = rps >= TARGET_RPS and p95 <= TARGET_P95_MS and errors == 0
+    if smoke:  # the chain works end to end: requests made, every one answered as expected
+        ok = errors == 0 and int(total["Request Count"]) > 0
     print(f"\n=== gunicorn gthread {label} (workers x threads, locust users) ===")
     print(
         f"sustained {rps:.1f} requests/s over {int(total['Request Count'])} requests; "
         f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms; errors {errors} "
-        f"-> target (>= {TARGET_RPS:.0f}/s, p95 <= {TARGET_P95_MS:.0f} ms, 0 errors): "
-        f"{'met' if ok else 'MISSED'}"
+        + (
+            f"-> SMOKE run (not the figures): {'passed' if ok else 'FAILED'}"
+            if smoke
+            else f"-> target (>= {TARGET_RPS:.0f}/s, p95 <= {TARGET_P95_MS:.0f} ms, 0 errors): "
+            f"{'met' if ok else 'MISSED'}"
+        )
     )
     print(f"{'endpoint':<42} {'reqs':>6} {'fail':>5} {'req/s':>6} {'p50':>5} {'p95':>5} {'p99':>5}")
-    for r in sorted((r for r in rows if r["Name"] != "Aggregated"), key=lambda r: -float(r["95%"])):
+    endpoints = (r for r in rows if r["Name"] != "Aggregated")
+    for r in sorted(endpoints, key=lambda r: -number(r["95%"])):
         print(
             f"{r['Type'] + ' ' + r['Name']:<42} {r['Request Count']:>6} {r['Failure Count']:>5} "
-            f"{float(r['Requests/s']):6.1f} {r['50%']:>5} {r['95%']:>5} {r['99%']:>5}"
+            f"{number(r['Requests/s']):6.1f} {r['50%']:>5} {r['95%']:>5} {r['99%']:>5}"
         )
     failures = Path(f"{prefix}_failures.csv")
     if errors and failures.exists():
@@ -302,7 +344,7 @@ def report(label: str, prefix: Path, cpu: dict[str, float], window: float) -> tu
     stack = sum(
         pct
         for group, pct in cpu.items()
-        if group.startswith(("gunicorn", "celery", "redis", f"postgres backends ({DB_NAME})"))
+        if group.startswith(("gunicorn", "celery", "redis", "postgres backends ("))
     )
     if rps > 0 and web > 0:
         web_ms, stack_ms = web * 10 / rps, stack * 10 / rps
@@ -330,6 +372,7 @@ def queue_lengths(broker: str) -> str:
 
 
 def main() -> None:
+    global VAR, SMOKE_DATABASE_URL
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--users", default="60", help="locust users; a list (20,40,60) runs each in turn"
@@ -346,10 +389,41 @@ def main() -> None:
         default=0,
         help="run the Celery workers at this nice level (background work yields to requests)",
     )
+    parser.add_argument("--smoke", action="store_true", help="seconds, own database, for CI")
     args = parser.parse_args()
+    people: list[str] = []
+    if args.smoke:
+        from smoke_support import exit_on_sigterm, redis_url, smoke_database
+
+        exit_on_sigterm()
+        args.users, args.spawn_rate, args.duration, args.configs = "4", 4.0, 6, "1x2"
+        args.merchants, args.port, args.keep_data = 2, free_port(), False
+        people = ["--sellers", "2", "--reviewers", "2"]
+        VAR = ROOT / "var" / "load-smoke"
+        os.environ["LOAD_BROKER_URL"] = redis_url("redis://127.0.0.1:6379/12")
+        SMOKE_DATABASE_URL = smoke_database("load")
     configs = [tuple(int(n) for n in c.split("x")) for c in args.configs.split(",")]
     user_counts = [int(n) for n in str(args.users).split(",")]
+    try:
+        passed = run_all(args, configs, user_counts, people)
+    finally:
+        if SMOKE_DATABASE_URL:
+            from smoke_support import drop_database
 
+            drop_database(SMOKE_DATABASE_URL)
+    if args.smoke and passed:
+        for leftover in ("media", "results", "logs", "tokens.json"):
+            path = VAR / leftover
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(True)
+    sys.exit(0 if passed else 1)
+
+
+def run_all(
+    args: argparse.Namespace,
+    configs: list[tuple[int, ...]],
+    user_counts: list[int],
+    people: list[str],
+) -> bool:
     url = database_url()
     (VAR / "logs").mkdir(parents=True, exist_ok=True)
     (VAR / "results").mkdir(parents=True, exist_ok=True)
@@ -358,12 +432,15 @@ def main() -> None:
     if not args.keep_data:
         started = time.perf_counter()
         shutil.rmtree(VAR / "media", ignore_errors=True)
-        recreate_database(url)
         setup_env = {**server_env(url, broker=False), "LOG_LEVEL": "ERROR"}
-        run([python, "manage.py", "migrate", "--verbosity", "0"], setup_env)
-        print(f"migrated in {time.perf_counter() - started:.0f} s", flush=True)
-        if not (VAR / "staticfiles" / "staticfiles.json").exists():
+        if not args.smoke:  # a smoke database is a copy of a migrated template
+            recreate_database(url)
+            run([python, "manage.py", "migrate", "--verbosity", "0"], setup_env)
+            print(f"migrated in {time.perf_counter() - started:.0f} s", flush=True)
+        if not args.smoke and not (VAR / "staticfiles" / "staticfiles.json").exists():
             # Only error pages render templates under load; the manifest must exist for them.
+            # (A smoke run goes without: collecting and compressing takes minutes, and an
+            # error page that cannot render is still an error.)
             run([python, "manage.py", "collectstatic", "--noinput", "-v", "0"], setup_env)
         run(
             [
@@ -371,6 +448,7 @@ def main() -> None:
                 "bench/load/setup_data.py",
                 "--merchants",
                 str(args.merchants),
+                *people,
                 "--tokens",
                 str(VAR / "tokens.json"),
             ],
@@ -382,8 +460,10 @@ def main() -> None:
     broker = env["CELERY_BROKER_URL"]
     import redis
 
-    redis.Redis.from_url(broker).flushdb()  # db 12 is the load test's own
+    redis.Redis.from_url(broker).flushdb()  # the load test's own Redis database
     nice = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
+    # A smoke run has one worker for the three queues; a full run one per queue.
+    queues = ["checks,default,reports"] if args.smoke else ["checks", "default", "reports"]
     celery = [
         start(
             [
@@ -397,16 +477,16 @@ def main() -> None:
                 "-c",
                 "1",
                 "-n",
-                f"load-{queue}@%h",
+                f"load-{queue.replace(',', '-')}-{os.getpid()}@%h",
                 "--loglevel",
                 "WARNING",
                 "--without-gossip",
                 "--without-mingle",
             ],
             env,
-            f"celery-{queue}.log",
+            f"celery-{queue.replace(',', '-')}.log",
         )
-        for queue in ("checks", "default", "reports")
+        for queue in queues
     ]
     results = []
     try:
@@ -414,16 +494,23 @@ def main() -> None:
             for users in user_counts:
                 results.append(run_config(args, env, workers, threads, users))
                 print(f"Celery queues right after the run: {queue_lengths(broker)}", flush=True)
+        if args.smoke:  # the per-endpoint profile runs on the same data
+            run(
+                [python, "bench/load/profile_endpoints.py", "--runs", "1"],
+                {**env, "LOAD_DATABASE_URL": url, "LOAD_VAR_DIR": str(VAR)},
+            )
     finally:
         for proc in celery:
             stop(proc)
+        if args.smoke:
+            redis.Redis.from_url(broker).flushdb()
     print("\nsummary (ms; web CPU per request in ms):")
     print(f"{'run':<14} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'errors':>6} {'web cpu':>8}")
     for _, line in results:
         print(line)
     print(f"\nmachine: {machine()}")
     print(f"locust CSVs and logs: {VAR}/results, {VAR}/logs")
-    sys.exit(0 if any(ok for ok, _ in results) else 1)
+    return any(ok for ok, _ in results) if not args.smoke else all(ok for ok, _ in results)
 
 
 if __name__ == "__main__":

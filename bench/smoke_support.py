@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,16 @@ def skip(reason: str) -> NoReturn:
         raise SystemExit(1)
     print(f"SKIPPED: {reason}", flush=True)
     raise SystemExit(SKIPPED)
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM (bench/smoke.py's timeout) raises SystemExit, so the bench's `finally` blocks
+    stop the processes it started and drop its database."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 # ------------------------------------------------------------------------------ databases

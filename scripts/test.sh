@@ -8,7 +8,8 @@
 #            runs on SQLite with in-process tasks, and pytest -rfEs lists every skipped test.
 #
 # Steps: ruff (lint and format), mypy, makemigrations --check, check --deploy on production settings, the unit tests
-# in parallel (pytest-xdist), then the integration and browser tests in one serial run.
+# in parallel (pytest-xdist), then the integration and browser tests in one serial run, then
+# every bench at its --smoke size (bench/smoke.py; not when pytest arguments narrow the run).
 # Every step runs even if an earlier one failed; the exit code is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -160,6 +161,15 @@ run_step "pytest unit (-n ${PYTEST_WORKERS:-2})" \
 run_step "pytest integration + e2e (serial)" \
     "$PY" -m pytest -p no:xdist -m "integration or e2e" -rfEs \
     --junitxml="$RESULTS/integration.xml" "$@"
+
+# Every bench at its smoke size (seconds each), so a bench that breaks fails the build; the
+# figures come from full runs (docs/performance.md). Each bench uses a database of its own on
+# DATABASE_URL's server and only 127.0.0.1; the SDN list is read from ../shared/data.
+if [ $EXTRA_ARGS = 0 ]; then
+    run_step "bench smoke (every bench, --smoke)" "$PY" bench/smoke.py
+else
+    say "== bench smoke: not run (pytest arguments given; run bench/smoke.py for it) =="
+fi
 
 if [ "$PYTEST_EMPTY" -ge 2 ]; then
     say "FAILED: no pytest run executed a single test (exit 5 twice)" >&2

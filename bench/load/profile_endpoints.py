@@ -6,6 +6,8 @@ Runs after bench/run_load.py (it reads the `kyc_load` database and var/load/toke
 process through Django's test Client with production settings and eager tasks: for every read
 of the locust mix, the median wall time, the CPU time of this process and the number of SQL
 queries. Shows where a request's time goes when the load test misses its target.
+LOAD_DATABASE_URL and LOAD_VAR_DIR point it at another run's database and files (run_load
+--smoke runs it so, with --runs 1, against its own smoke database).
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 _url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kyc")
-os.environ["DATABASE_URL"] = urlunsplit(urlsplit(_url)._replace(path="/kyc_load"))
+os.environ["DATABASE_URL"] = os.environ.get("LOAD_DATABASE_URL") or urlunsplit(
+    urlsplit(_url)._replace(path="/kyc_load")
+)
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
 os.environ.setdefault("SECRET_KEY", "load-test-only-secret-key-0123456789-abcdefghijklmnop")
 os.environ["SECURE_SSL_REDIRECT"] = "false"
-os.environ["VAR_DIR"] = str(ROOT / "var" / "load")
-os.environ["MEDIA_ROOT"] = str(ROOT / "var" / "load" / "media")
+VAR = Path(os.environ.get("LOAD_VAR_DIR") or ROOT / "var" / "load")
+os.environ["VAR_DIR"] = str(VAR)
+os.environ["MEDIA_ROOT"] = str(VAR / "media")
 os.environ.pop("CELERY_BROKER_URL", None)
 os.environ["LOG_LEVEL"] = "ERROR"
 
@@ -50,7 +55,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     settings.ALLOWED_HOSTS = ["testserver"]
-    tokens = json.loads((ROOT / "var" / "load" / "tokens.json").read_text())
+    tokens = json.loads((VAR / "tokens.json").read_text())
     seller_key = tokens["sellers"][0]["key"]
     reviewer_key = tokens["reviewers"][1]["key"]
     membership = MerchantMembership.objects.filter(
