@@ -1,6 +1,7 @@
 # make run   — the embedded demo on http://127.0.0.1:8000 (SQLite, local files, in-process tasks)
 # make test  — lint, migration and deploy checks, then every test against the real services
-#              found on this machine (all of them mandatory under CI=true; see scripts/test.sh)
+#              found on this machine (all of them mandatory under CI=true; see scripts/test.sh),
+#              then every bench at its --smoke size (bench/smoke.py)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON := .venv/bin/python
@@ -12,7 +13,7 @@ PORT ?= 8000
 help:
 	@echo "make run      migrate, seed demo data, start Celery beat, serve http://$(HOST):$(PORT)"
 	@echo "make run-s3   the same demo with documents and reports in a local S3 server (moto)"
-	@echo "make test     ruff, migration/deploy checks, unit + integration + browser tests"
+	@echo "make test     ruff, migration/deploy checks, unit + integration + browser tests, bench smoke runs"
 	@echo "make install  uv (if missing), locked virtualenv in .venv, compiled translations"
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make migrate  apply database migrations"

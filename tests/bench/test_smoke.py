@@ -110,3 +110,21 @@ def test_unknown_bench_names_are_refused(capsys):
         smoke.main(["bench_nothing"])
     assert exc.value.code == 2
     assert "unknown bench bench_nothing" in capsys.readouterr().err
+
+
+def test_benches_sharing_the_smoke_redis_never_run_together(tmp_path, monkeypatch: Any):
+    # Each writes when it starts and ends; with two jobs, the two must not overlap.
+    log = tmp_path / "log"
+    code = (
+        "import sys, time\n"
+        "open(sys.argv[1], 'a').write(sys.argv[2] + ' start\\n')\n"
+        "time.sleep(0.5)\n"
+        "open(sys.argv[1], 'a').write(sys.argv[2] + ' end\\n')\n"
+    )
+    benches = {name: [*_py(code), str(log), name] for name in sorted(smoke.ONE_AT_A_TIME)}
+    outcomes = smoke.run_smoke(benches, jobs=2, timeout=60)
+    assert {o.status for o in outcomes} == {"passed"}
+    lines = log.read_text().split("\n")[:-1]
+    first = lines[0].split()[0]
+    (second,) = smoke.ONE_AT_A_TIME - {first}
+    assert lines == [f"{first} start", f"{first} end", f"{second} start", f"{second} end"]
