@@ -98,9 +98,9 @@ def test_a_bench_past_its_time_is_stopped_with_everything_it_started(monkeypatch
         "print('child', child.pid, flush=True)\n"
         "time.sleep(120)\n"
     )
-    (outcome,) = smoke.run_smoke({"hangs": _py(code)}, timeout=3)
-    assert outcome.status == "FAILED" and outcome.seconds < 30
-    assert "stopped after 3 s (time limit)" in outcome.output
+    (outcome,) = smoke.run_smoke({"hangs": _py(code)}, timeout=10)
+    assert outcome.status == "FAILED" and outcome.seconds < 40
+    assert "stopped after 10 s (time limit)" in outcome.output
     pid = int(outcome.output.split("child ", 1)[1].split()[0])
     assert not _alive(pid)
 
