@@ -130,6 +130,10 @@ def _as_int(value: Any) -> int:
         return -1
 
 
+# What a replacement inherits from the document it replaces when the upload does not say.
+REPLACEMENT_KEEPS = ("person", "category", "brand", "authorization_link")
+
+
 def document_upload(
     *,
     actor: Any,
@@ -152,10 +156,17 @@ def document_upload(
         raise InvalidInput(
             "This document type is no longer accepted.", fields={"document_type": ["Not accepted."]}
         )
-    cleaned = _validate_metadata(merchant, document_type, metadata or {})
-    inspected = inspect_upload(fileobj, filename, size)
     if supersedes is not None and supersedes.merchant_id != merchant.pk:
         raise NotAllowed("The document to replace belongs to another merchant.")
+    metadata = dict(metadata or {})
+    if supersedes is not None:
+        # A replacement is for what it replaces unless the caller names something else:
+        # dropping the brand/category link would reopen the requirement it satisfied.
+        for key in REPLACEMENT_KEEPS:
+            if key not in metadata:
+                metadata[key] = getattr(supersedes, f"{key}_id")
+    cleaned = _validate_metadata(merchant, document_type, metadata)
+    inspected = inspect_upload(fileobj, filename, size)
 
     stored_name: str | None = None
     doc = QualificationDocument(

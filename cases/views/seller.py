@@ -228,10 +228,29 @@ def _upload_error_message(exc: DomainError) -> str:
 def _upload_initial(request: HttpRequest, merchant: Merchant) -> dict[str, Any]:
     """Prefills the form from the requirement the seller clicked ("upload this")."""
     initial: dict[str, Any] = {}
+    replaces = request.GET.get("replaces", "")
+    if replaces.isdigit():
+        # A replacement is for what the replaced document was for (its type, person, brand,
+        # category): otherwise the new upload lands unlinked and reopens the requirement.
+        replaced = (
+            merchant.documents.exclude(status=DocumentStatus.SUPERSEDED)
+            .filter(pk=int(replaces))
+            .first()
+        )
+        if replaced is not None:
+            initial.update(
+                {
+                    "replaces": replaced.pk,
+                    "document_type": replaced.document_type_id,
+                    "person": replaced.person_id,
+                    "category": replaced.category_id,
+                    "brand": replaced.brand_id,
+                }
+            )
     code = request.GET.get("document_type")
     if code:
         initial["document_type"] = DocumentType.objects.filter(code=code).first()
-    for key in ("person", "category", "brand", "replaces"):
+    for key in ("person", "category", "brand"):
         value = request.GET.get(key, "")
         if value.isdigit():
             initial[key] = int(value)

@@ -150,7 +150,8 @@ class DocumentUploadIn(InputSerializer):
     supersedes = serializers.IntegerField(
         required=False,
         allow_null=True,
-        help_text="Id of this merchant's document that the upload replaces.",
+        help_text="Id of this merchant's document that the upload replaces. The new document "
+        "keeps the replaced one's person, brand and category unless the upload names them.",
     )
 
 
