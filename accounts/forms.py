@@ -65,6 +65,15 @@ SERVICE_MESSAGES = {
     ),
     "Some RFI items are invalid.": _("Some RFI items are invalid."),
     "This document type is no longer accepted.": _("This document type is no longer accepted."),
+    "This document has expired. Upload the current one.": _(
+        "This document has expired. Upload the current one."
+    ),
+    "This type of document always has an expiry date; enter it.": _(
+        "This type of document always has an expiry date; enter it."
+    ),
+    "Leave the expiry date empty for a document valid indefinitely.": _(
+        "Leave the expiry date empty for a document valid indefinitely."
+    ),
     STORAGE_UNAVAILABLE_MESSAGE: _(
         "The document store is unavailable, so the file was not kept. Try again in a few minutes."
     ),

@@ -44,6 +44,7 @@ class DocumentTypeSelect(forms.Select):
                 {
                     "data-family": doc_type.family,
                     "data-has-expiry": "1" if doc_type.has_expiry else "0",
+                    "data-indefinite": "1" if doc_type.allows_indefinite_validity else "0",
                     "data-requires-number": "1" if doc_type.requires_number else "0",
                     "data-person": "1" if doc_type.code == "identity_document" else "0",
                 }
@@ -108,6 +109,11 @@ class DocumentUploadForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
     )
+    valid_indefinitely = forms.BooleanField(
+        label=_("No expiry (长期): the document is valid indefinitely"),
+        required=False,
+        help_text=_("Only for a document that says 长期 instead of an end date."),
+    )
     person = PersonChoiceField(
         label=_("Whose document"),
         queryset=Person.objects.none(),
@@ -136,6 +142,7 @@ class DocumentUploadForm(forms.Form):
         "holder_name",
         "issue_date",
         "expiry_date",
+        "valid_indefinitely",
         "person",
         "category",
         "brand",

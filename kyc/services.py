@@ -56,6 +56,7 @@ DOCUMENT_AUDIT_FIELDS = (
     "holder_name",
     "issue_date",
     "expiry_date",
+    "valid_indefinitely",
     "sha256",
     "size",
     "content_type",
@@ -75,6 +76,12 @@ def document_snapshot(doc: QualificationDocument) -> dict[str, Any]:
     data["document_type"] = doc.document_type.code
     data["status"] = doc.status
     return data
+
+
+# Fixed messages (accounts.forms.SERVICE_MESSAGES shows them in the page's language).
+EXPIRY_PASSED = "This document has expired. Upload the current one."
+INDEFINITE_NOT_ALLOWED = "This type of document always has an expiry date; enter it."
+INDEFINITE_WITH_DATE = "Leave the expiry date empty for a document valid indefinitely."
 
 
 def _validate_metadata(
@@ -97,11 +104,25 @@ def _validate_metadata(
                 errors[date_field] = ["Enter a date as YYYY-MM-DD."]
     if document_type.requires_number and not cleaned["number"]:
         errors["number"] = [f"A {document_type.name_en} must carry its number."]
-    if document_type.has_expiry and not cleaned.get("expiry_date") and "expiry_date" not in errors:
+    indefinite = _as_bool(meta.get("valid_indefinitely"))
+    cleaned["valid_indefinitely"] = indefinite
+    if indefinite and not document_type.allows_indefinite_validity:
+        errors["valid_indefinitely"] = [INDEFINITE_NOT_ALLOWED]
+    elif indefinite and cleaned.get("expiry_date"):
+        errors["expiry_date"] = [INDEFINITE_WITH_DATE]
+    elif (
+        document_type.has_expiry
+        and not indefinite
+        and not cleaned.get("expiry_date")
+        and "expiry_date" not in errors
+    ):
         errors["expiry_date"] = [f"A {document_type.name_en} has an expiry date; enter it."]
     issue, expiry = cleaned.get("issue_date"), cleaned.get("expiry_date")
     if issue and expiry and expiry < issue:
         errors["expiry_date"] = ["The expiry date is before the issue date."]
+    elif expiry and expiry < timezone.localdate() and "expiry_date" not in errors:
+        # An expired document proves nothing: refused at once, not "uploaded" and failed later.
+        errors["expiry_date"] = [EXPIRY_PASSED]
     if issue and issue > timezone.localdate():
         errors["issue_date"] = ["The issue date is in the future."]
     for key, model, qs in (
@@ -121,6 +142,12 @@ def _validate_metadata(
     if errors:
         raise InvalidInput("Please correct the highlighted fields.", fields=errors)
     return cleaned
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "on", "yes")
+    return bool(value)
 
 
 def _as_int(value: Any) -> int:

@@ -29,6 +29,7 @@ class DocumentTypeOut(CachedModelSerializer):
             "description_zh",
             "has_expiry",
             "requires_number",
+            "allows_indefinite_validity",
         )
         read_only_fields = fields
 
@@ -95,6 +96,7 @@ class DocumentOut(CachedModelSerializer):
             "holder_name",
             "issue_date",
             "expiry_date",
+            "valid_indefinitely",
             "is_expired",
             "original_filename",
             "content_type",
@@ -135,7 +137,17 @@ class DocumentUploadIn(InputSerializer):
     issuer = serializers.CharField(required=False, allow_blank=True, max_length=255)
     holder_name = serializers.CharField(required=False, allow_blank=True, max_length=255)
     issue_date = serializers.DateField(required=False, allow_null=True)
-    expiry_date = serializers.DateField(required=False, allow_null=True)
+    expiry_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Required where the type has an expiry, unless `valid_indefinitely`; a date "
+        "in the past is refused (400).",
+    )
+    valid_indefinitely = serializers.BooleanField(
+        required=False,
+        help_text="The document has no end date (长期). Only for types whose "
+        "`allows_indefinite_validity` is true; then leave `expiry_date` empty.",
+    )
     person = serializers.IntegerField(
         required=False, allow_null=True, help_text="Id of the merchant's person it identifies."
     )

@@ -98,6 +98,7 @@ def check_context(
         holder_name=doc.holder_name,
         issue_date=doc.issue_date,
         expiry_date=doc.expiry_date,
+        valid_indefinitely=doc.valid_indefinitely and doc.document_type.allows_indefinite_validity,
         sha256=doc.sha256,
         merchant=MerchantFacts(
             id=merchant.pk,

@@ -66,8 +66,20 @@
       toggle(fieldWrapper(form, "category"), !family || family === "category");
       toggle(fieldWrapper(form, "brand"), !family || family === "brand");
       markNeeded(fieldWrapper(form, "number"), option && option.getAttribute("data-requires-number") === "1");
-      markNeeded(fieldWrapper(form, "expiry_date"), option && option.getAttribute("data-has-expiry") === "1");
+      var indefinite = option && option.getAttribute("data-indefinite") === "1";
+      var box = form.querySelector('input[name="valid_indefinitely"]');
+      toggle(fieldWrapper(form, "valid_indefinitely"), indefinite);
+      if (box && !indefinite) box.checked = false;
+      var noExpiry = !!(box && box.checked);
+      var expiry = form.querySelector('input[name="expiry_date"]');
+      if (expiry) {
+        expiry.disabled = noExpiry;
+        if (noExpiry) expiry.value = "";
+      }
+      markNeeded(fieldWrapper(form, "expiry_date"), !noExpiry && option && option.getAttribute("data-has-expiry") === "1");
     }
+    var indefiniteBox = form.querySelector('input[name="valid_indefinitely"]');
+    if (indefiniteBox) indefiniteBox.addEventListener("change", update);
     select.addEventListener("change", update);
     update();
   }
