@@ -31,7 +31,7 @@ from .checks.loading import (
     registration_candidates,
     registration_documents,
 )
-from .checks.runner import duplicate_checks, metadata_checks
+from .checks.runner import duplicate_checks, duplicate_signals, metadata_checks
 from .models import (
     CheckOutcome,
     DocumentCheckResult,
@@ -456,14 +456,16 @@ def document_run_checks(*, document_id: int) -> QualificationDocument | None:
 def document_refresh_duplicate_signals(
     *, document_id: int, source_document_id: int | None = None
 ) -> list[str]:
-    """Recomputes only the duplicate checks of one document (the other side of a duplicate
-    just found), so "the same file uploaded by two merchants flags both". Audited, like a
-    full run, only when a result changed. Returns the changed check names."""
+    """Recomputes only the staff-only fraud-ring signals of one document (the EARLIER side of
+    a duplicate just found), so both documents carry the signal for the reviewer. Its
+    seller-visible results are left as they were: the first uploader never learns that
+    someone else later submitted the same file or number (no oracle). Audited, like a full
+    run, only when a result changed. Returns the changed check names."""
     doc = document_for_checks(document_id)
     if doc is None:
         return []
     ctx = check_context(doc)
-    results = duplicate_checks(ctx, duplicate_file_candidates(doc), registration_candidates(ctx))
+    results = duplicate_signals(ctx, duplicate_file_candidates(doc), registration_candidates(ctx))
     with transaction.atomic():
         locked = QualificationDocument.objects.select_for_update().get(pk=document_id)
         changed = _upsert_results(locked, results, remove_stale=False)

@@ -52,6 +52,7 @@ class CheckResultOut(CachedModelSerializer):
             "message_en",
             "message_zh",
             "evidence",
+            "is_internal",
             "checked_at",
         )
         read_only_fields = fields
@@ -70,7 +71,10 @@ class DocumentOut(CachedModelSerializer):
     brand_id = serializers.IntegerField(read_only=True, allow_null=True)
     is_expired = serializers.BooleanField(read_only=True)
     file_url = serializers.SerializerMethodField(help_text="Permission-checked download.")
-    check_results = CheckResultOut(many=True, read_only=True)
+    check_results = serializers.SerializerMethodField(
+        help_text="One result per automated check. Staff also see internal signals "
+        "(`is_internal`); sellers never do."
+    )
     checks_completed_at = serializers.DateTimeField(
         read_only=True,
         allow_null=True,
@@ -111,6 +115,13 @@ class DocumentOut(CachedModelSerializer):
             "has_preview",
         )
         read_only_fields = fields
+
+    @extend_schema_field(CheckResultOut(many=True))
+    def get_check_results(self, doc: QualificationDocument) -> list[dict[str, Any]]:
+        # .all() reads the prefetched rows: filtering in Python costs no query per document.
+        is_staff = bool(self.context.get("is_staff"))
+        rows = [r for r in doc.check_results.all() if is_staff or not r.is_internal]
+        return list(CheckResultOut(rows, many=True, context=self.context).data)
 
     def get_has_preview(self, doc: QualificationDocument) -> bool:
         # document_list() joins the preview, so lists cost no query per row.
