@@ -99,6 +99,7 @@ def render_merchant_page(
     )
     for doc in documents:
         doc.rejection_reason = rejection_reasons.get(doc.pk, "")  # type: ignore[attr-defined]
+        doc.problems = kyc_selectors.document_seller_problems(doc)  # type: ignore[attr-defined]
         doc.subject = document_subject(doc)  # type: ignore[attr-defined]
     labels = presenter.item_labels(requirements)
     rfi = None
@@ -205,6 +206,41 @@ def capability_apply(request: HttpRequest, merchant_id: int) -> HttpResponseBase
     )
 
 
+def _tell_check_outcome(request: HttpRequest, document_id: int) -> None:
+    """What the seller learns right after an upload. In the embedded mode the checks ran
+    when the upload committed, so the outcome is known now; with a worker it comes a moment
+    later, and the merchant page shows "checking…" until then (and polls)."""
+    document = (
+        kyc_selectors.document_list(actor=request.user)
+        .prefetch_related("check_results")
+        .get(pk=document_id)
+    )
+    name = document.document_type.name
+    status = kyc_selectors.document_checks_status(document)
+    if status == "checking":
+        messages.info(
+            request,
+            _("%(type)s was uploaded and is being checked; the result appears below in a moment.")
+            % {"type": name},
+        )
+    elif status == "failed":
+        problems = " ".join(r.message for r in kyc_selectors.document_seller_problems(document))
+        messages.error(
+            request,
+            _(
+                "%(type)s did not pass the automatic checks: %(problems)s "
+                "Upload a corrected document with “Replace”."
+            )
+            % {"type": name, "problems": problems},
+        )
+    else:
+        messages.success(
+            request,
+            _("%(type)s was uploaded and passed the automatic checks. A reviewer checks it next.")
+            % {"type": name},
+        )
+
+
 def _upload_error_message(exc: DomainError) -> str:
     """The refusal of a file in the user's language, as specific as the service's."""
     if exc.code == "file_empty":
@@ -289,12 +325,8 @@ def document_upload(request: HttpRequest, merchant_id: int) -> HttpResponseBase:
                 apply_domain_error(form, exc, message=_upload_error_message(exc))
                 status = exc.status
             else:
-                messages.success(
-                    request,
-                    _("%(type)s was uploaded. It is checked automatically, then by a reviewer.")
-                    % {"type": document.document_type.name},
-                )
-                return redirect(_merchant_url(merchant.pk, "documents"))
+                _tell_check_outcome(request, document.pk)
+                return redirect(_merchant_url(merchant.pk, f"document-row-{document.pk}"))
     return render(
         request,
         "cases/seller/document_upload.html",

@@ -84,6 +84,34 @@
     update();
   }
 
+  // A document still being checked (a worker runs the checks a moment after the upload):
+  // ask the API every few seconds, and reload the page once the result is known.
+  function checkingPoll() {
+    var pending = document.querySelectorAll("[data-checking]");
+    if (!pending.length || !window.fetch) return;
+    var tries = 0;
+    function poll() {
+      tries += 1;
+      var checks = Array.prototype.map.call(pending, function (el) {
+        return fetch(el.getAttribute("data-checking"), {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (body) { return !!(body && body.checks_status && body.checks_status !== "checking"); })
+          .catch(function () { return false; });
+      });
+      Promise.all(checks).then(function (done) {
+        if (done.some(Boolean)) {
+          window.location.reload();
+        } else if (tries < 40) {
+          window.setTimeout(poll, 3000);
+        }
+      });
+    }
+    window.setTimeout(poll, 2000);
+  }
+
   // Capability application: show the category or the brand list, whichever is chosen.
   function capabilityForm() {
     var form = document.querySelector("form[data-capability-form]");
@@ -244,6 +272,7 @@
     confirmations();
     singleSubmit();
     uploadForm();
+    checkingPoll();
     capabilityForm();
     rowLinks();
     shortcuts();
