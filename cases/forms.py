@@ -168,6 +168,44 @@ class DocumentUploadForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in self.METADATA}
 
 
+class BrandChainLinkForm(forms.Form):
+    """One link of a brand authorization chain; the service validates the chain as a whole."""
+
+    grantor_name = forms.CharField(
+        label=_("Granted by"),
+        max_length=255,
+        required=False,
+        help_text=_("Link 1: the brand owner."),
+    )
+    grantee_name = forms.CharField(
+        label=_("Granted to"),
+        max_length=255,
+        required=False,
+        help_text=_("The last link: your company's registered name."),
+    )
+    territories = forms.CharField(
+        label=_("Territory"),
+        max_length=200,
+        required=False,
+        help_text=_("Two-letter country codes, e.g. CN, HK; empty for worldwide."),
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+    )
+
+
+BrandChainFormSet = forms.formset_factory(
+    BrandChainLinkForm, extra=1, max_num=5, absolute_max=5, validate_max=True
+)
+
+
 class CapabilityApplyForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Apply to"),

@@ -27,11 +27,10 @@ MAX_LINKS = 5
 WORLDWIDE = "WORLDWIDE"
 
 # Fixed messages (accounts.forms.SERVICE_MESSAGES shows them in the page's language).
-NEEDS_A_LINK = "Enter at least the authorization from the brand owner."
 GRANTOR_REQUIRED = "Enter who grants this authorization."
 GRANTEE_REQUIRED = "Enter who receives this authorization."
 NOT_FROM_OWNER = (
-    "The first authorization must be granted by the brand owner named on the trademark certificate."
+    "The first authorization must come from the brand owner on the trademark certificate."
 )
 NOT_CONTINUOUS = "Each authorization must be granted by the previous one's recipient."
 NOT_TO_MERCHANT = "The last authorization must be granted to your company's registered name."

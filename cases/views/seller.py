@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,16 +19,23 @@ from accounts.views import seller_required
 from cases import decisions as capability_decisions
 from cases import selectors as case_selectors
 from cases import services as case_services
-from cases.forms import AnswerForm, CapabilityApplyForm, DocumentUploadForm, SellerCommentForm
+from cases.forms import (
+    AnswerForm,
+    BrandChainFormSet,
+    CapabilityApplyForm,
+    DocumentUploadForm,
+    SellerCommentForm,
+)
 from cases.models import CaseState, CommentVisibility, ReviewCase
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from kyc import selectors as kyc_selectors
 from kyc import services as kyc_services
+from kyc.brand_chains import brand_chain_list, brand_chain_set
 from kyc.models import DocumentStatus, DocumentType
 from kyc.requirements import merchant_requirements
 from merchants import selectors as merchant_selectors
 from merchants.forms import MerchantForm
-from merchants.models import Merchant
+from merchants.models import Brand, Merchant
 
 from .presenters import RequirementsPresenter, document_subject, label_rfi_items
 
@@ -331,6 +338,81 @@ def document_upload(request: HttpRequest, merchant_id: int) -> HttpResponseBase:
         request,
         "cases/seller/document_upload.html",
         {"form": form, "merchant": merchant},
+        status=status,
+    )
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def brand_chain(request: HttpRequest, merchant_id: int, brand_id: int) -> HttpResponseBase:
+    """The brand authorization chain (owner → distributors → this merchant) behind the
+    merchant's brand documents: entered here, validated as a whole by the service."""
+    merchant = merchant_selectors.merchant_get(actor=request.user, merchant_id=merchant_id)
+    brand = Brand.objects.filter(pk=brand_id).first()
+    if brand is None:
+        raise Http404
+    links = brand_chain_list(merchant=merchant, brand=brand)
+    if links:
+        initial = [
+            {
+                "grantor_name": link.grantor_name,
+                "grantee_name": link.grantee_name,
+                "territories": ", ".join(link.territories or []),
+                "valid_from": link.valid_from,
+                "valid_until": link.valid_until,
+            }
+            for link in links
+        ]
+    else:  # the usual shape: the brand owner straight to this merchant
+        initial = [
+            {
+                "grantor_name": brand.trademark_holder,
+                "grantee_name": merchant.legal_name,
+                "territories": merchant.country,
+            }
+        ]
+    formset = BrandChainFormSet(request.POST or None, initial=initial, prefix="links")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if formset.is_valid():
+            filled = [
+                (form, form.cleaned_data)
+                for form in formset.forms
+                if form.cleaned_data and any(form.cleaned_data.values())
+            ]
+            try:
+                brand_chain_set(
+                    actor=request.user,
+                    merchant=merchant,
+                    brand=brand,
+                    rows=[dict(data) for _form, data in filled],
+                )
+            except InvalidInput as exc:
+                for key, errors in exc.fields.items():
+                    parts = key.split(".")
+                    target = None
+                    if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(filled):
+                        target = filled[int(parts[1])][0]
+                    for error in errors:
+                        if target is not None and parts[2] in target.fields:
+                            target.add_error(parts[2], service_text(error))
+                        else:
+                            formset.forms[0].add_error(None, service_text(error))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "The authorization chain for %(brand)s was saved. Its documents are "
+                        "checked again."
+                    )
+                    % {"brand": brand.name},
+                )
+                return redirect(_merchant_url(merchant.pk, "documents"))
+    return render(
+        request,
+        "cases/seller/brand_chain.html",
+        {"merchant": merchant, "brand": brand, "formset": formset, "links": links},
         status=status,
     )
 
