@@ -175,7 +175,7 @@ class BrandChainLinkForm(forms.Form):
         label=_("Granted by"),
         max_length=255,
         required=False,
-        help_text=_("Link 1: the brand owner."),
+        help_text=_("Link 1: the brand owner; later links: the previous link's recipient."),
     )
     grantee_name = forms.CharField(
         label=_("Granted to"),
