@@ -65,6 +65,44 @@ SERVICE_MESSAGES = {
     ),
     "Some RFI items are invalid.": _("Some RFI items are invalid."),
     "This document type is no longer accepted.": _("This document type is no longer accepted."),
+    "Enter who grants this authorization.": _("Enter who grants this authorization."),
+    "Enter who receives this authorization.": _("Enter who receives this authorization."),
+    "The first authorization must come from the brand owner on the trademark certificate.": _(
+        "The first authorization must come from the brand owner on the trademark certificate."
+    ),
+    "Each authorization must be granted by the previous one's recipient.": _(
+        "Each authorization must be granted by the previous one's recipient."
+    ),
+    "The last authorization must be granted to your company's registered name.": _(
+        "The last authorization must be granted to your company's registered name."
+    ),
+    "The end of validity is before its start.": _("The end of validity is before its start."),
+    "This authorization has already ended.": _("This authorization has already ended."),
+    "A sub-authorization cannot last longer than the authorization it comes from.": _(
+        "A sub-authorization cannot last longer than the authorization it comes from."
+    ),
+    "A sub-authorization cannot start before the authorization it comes from.": _(
+        "A sub-authorization cannot start before the authorization it comes from."
+    ),
+    "Enter two-letter ISO country codes separated by commas, or leave empty for worldwide.": _(
+        "Enter two-letter ISO country codes separated by commas, or leave empty for worldwide."
+    ),
+    "A sub-authorization cannot cover countries the authorization it comes from does not.": _(
+        "A sub-authorization cannot cover countries the authorization it comes from does not."
+    ),
+    "The authorization must cover the country your company is registered in.": _(
+        "The authorization must cover the country your company is registered in."
+    ),
+    "A chain has at most 5 authorizations.": _("A chain has at most 5 authorizations."),
+    "This document has expired. Upload the current one.": _(
+        "This document has expired. Upload the current one."
+    ),
+    "This type of document always has an expiry date; enter it.": _(
+        "This type of document always has an expiry date; enter it."
+    ),
+    "Leave the expiry date empty for a document valid indefinitely.": _(
+        "Leave the expiry date empty for a document valid indefinitely."
+    ),
     STORAGE_UNAVAILABLE_MESSAGE: _(
         "The document store is unavailable, so the file was not kept. Try again in a few minutes."
     ),

@@ -44,6 +44,7 @@ class DocumentTypeSelect(forms.Select):
                 {
                     "data-family": doc_type.family,
                     "data-has-expiry": "1" if doc_type.has_expiry else "0",
+                    "data-indefinite": "1" if doc_type.allows_indefinite_validity else "0",
                     "data-requires-number": "1" if doc_type.requires_number else "0",
                     "data-person": "1" if doc_type.code == "identity_document" else "0",
                 }
@@ -108,6 +109,11 @@ class DocumentUploadForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
     )
+    valid_indefinitely = forms.BooleanField(
+        label=_("No expiry (长期): the document is valid indefinitely"),
+        required=False,
+        help_text=_("Only for a document that says 长期 instead of an end date."),
+    )
     person = PersonChoiceField(
         label=_("Whose document"),
         queryset=Person.objects.none(),
@@ -136,6 +142,7 @@ class DocumentUploadForm(forms.Form):
         "holder_name",
         "issue_date",
         "expiry_date",
+        "valid_indefinitely",
         "person",
         "category",
         "brand",
@@ -159,6 +166,44 @@ class DocumentUploadForm(forms.Form):
 
     def metadata(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in self.METADATA}
+
+
+class BrandChainLinkForm(forms.Form):
+    """One link of a brand authorization chain; the service validates the chain as a whole."""
+
+    grantor_name = forms.CharField(
+        label=_("Granted by"),
+        max_length=255,
+        required=False,
+        help_text=_("Link 1: the brand owner; later links: the previous link's recipient."),
+    )
+    grantee_name = forms.CharField(
+        label=_("Granted to"),
+        max_length=255,
+        required=False,
+        help_text=_("The last link: your company's registered name."),
+    )
+    territories = forms.CharField(
+        label=_("Territory"),
+        max_length=200,
+        required=False,
+        help_text=_("Two-letter country codes, e.g. CN, HK; empty for worldwide."),
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+    )
+
+
+BrandChainFormSet = forms.formset_factory(
+    BrandChainLinkForm, extra=1, max_num=5, absolute_max=5, validate_max=True
+)
 
 
 class CapabilityApplyForm(forms.Form):

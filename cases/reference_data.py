@@ -14,6 +14,9 @@ from merchants.models import Brand, CapabilityKind, Category, EntityType
 
 from .models import ReasonCode, ReasonKind, Severity
 
+# Types that may be valid indefinitely (a Chinese business license may say 长期).
+INDEFINITE_VALIDITY_TYPES = frozenset({"business_license"})
+
 DOCUMENT_TYPES: list[tuple[Any, ...]] = [
     # code, family, en, zh, has_expiry, requires_number
     ("business_license", DocumentFamily.ENTITY, "Business license", "营业执照", True, True),
@@ -490,6 +493,7 @@ def load_reference_data() -> PolicyVersion:
                 "name_zh": zh,
                 "has_expiry": expiry,
                 "requires_number": number,
+                "allows_indefinite_validity": code in INDEFINITE_VALIDITY_TYPES,
             },
         )
     for code, en, zh, prohibited, depth in CATEGORIES:

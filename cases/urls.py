@@ -18,6 +18,11 @@ urlpatterns = [
         seller.document_upload,
         name="document_upload",
     ),
+    path(
+        "seller/merchants/<int:merchant_id>/brands/<int:brand_id>/authorization-chain/",
+        seller.brand_chain,
+        name="brand_chain",
+    ),
     path("seller/cases/<int:case_id>/", seller.case_detail, name="seller_case"),
     path("seller/cases/<int:case_id>/submit/", seller.case_submit, name="seller_submit"),
     path("seller/cases/<int:case_id>/resubmit/", seller.case_resubmit, name="seller_resubmit"),

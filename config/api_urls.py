@@ -61,6 +61,11 @@ urlpatterns = [
     ),
     # documents
     path(
+        "merchants/<int:merchant_id>/brands/<int:brand_id>/authorization-chain/",
+        kyc_views.BrandChainView.as_view(),
+        name="merchant-brand-chain",
+    ),
+    path(
         "merchants/<int:merchant_id>/documents/",
         kyc_views.MerchantDocumentListView.as_view(),
         name="merchant-document-list",

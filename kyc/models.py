@@ -33,6 +33,13 @@ class DocumentType(models.Model):
     description_en = models.TextField(blank=True)
     description_zh = models.TextField(blank=True)
     has_expiry = models.BooleanField(default=False)
+    # Some documents may be valid indefinitely (a Chinese business license says 长期 instead
+    # of an end date): for these the expiry date is optional once the seller says so.
+    allows_indefinite_validity = models.BooleanField(
+        default=False,
+        help_text="The document may be valid indefinitely (长期); its expiry date is then "
+        "optional.",
+    )
     requires_number = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
 
@@ -151,6 +158,9 @@ class QualificationDocument(models.Model):
     holder_name = models.CharField(_("holder name"), max_length=255, blank=True)
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
     expiry_date = models.DateField(_("expiry date"), null=True, blank=True)
+    # The seller declared it has no end date (长期); only for types that allow it. No expiry
+    # date is invented: expiry_date stays null.
+    valid_indefinitely = models.BooleanField(_("valid indefinitely"), default=False)
     status = models.CharField(
         max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.UPLOADED
     )
@@ -195,6 +205,9 @@ class DocumentCheckResult(models.Model):
     message_en = models.TextField(blank=True)
     message_zh = models.TextField(blank=True)
     evidence = models.JSONField(default=dict, blank=True)
+    # Staff only: a signal the seller must never learn of (e.g. that another account later
+    # submitted the same file). Seller-facing pages, API answers and e-mails leave it out.
+    is_internal = models.BooleanField(default=False)
     checked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

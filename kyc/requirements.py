@@ -257,7 +257,11 @@ def capability_requirements(capability: Capability, ctx: RequirementsContext) ->
                 )
                 error(item, "document_rejected", reason, document_id=doc.pk)
                 continue
-            failed = [r for r in doc.check_results.all() if r.outcome == CheckOutcome.FAILED]
+            failed = [
+                r
+                for r in doc.check_results.all()
+                if r.outcome == CheckOutcome.FAILED and not r.is_internal
+            ]
             if failed and doc.status != DocumentStatus.ACCEPTED:
                 due(item, document_id=doc.pk)
                 for result in failed:

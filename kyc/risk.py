@@ -314,11 +314,17 @@ def _pep_factors(score: RiskScore, people: list[Person]) -> None:
             )
 
 
-def _check_factors(score: RiskScore, results: list[tuple[str, str]]) -> None:
-    duplicates = Counter(code for _o, code in results if code in risk_data.DUPLICATE_SIGNAL_POINTS)
+def _check_factors(score: RiskScore, results: list[tuple[Any, ...]]) -> None:
+    """`results`: (outcome, code[, document id]). A duplicate signal counts once per document
+    (the seller-visible failure and the staff-only signal of one document are one signal)."""
+    duplicates = Counter(
+        code
+        for code, _doc in {(r[1], r[2] if len(r) > 2 else i) for i, r in enumerate(results)}
+        if code in risk_data.DUPLICATE_SIGNAL_POINTS
+    )
     failed = [
         code
-        for outcome, code in results
+        for outcome, code, *_rest in results
         if outcome == CheckOutcome.FAILED and code not in risk_data.DUPLICATE_SIGNAL_POINTS
     ]
     if failed:
@@ -368,7 +374,7 @@ def merchant_risk(merchant: Merchant) -> RiskScore:
         )
         .exclude(document__status__in=[DocumentStatus.SUPERSEDED, DocumentStatus.REJECTED])
         .order_by("id")
-        .values_list("outcome", "code")
+        .values_list("outcome", "code", "document_id")
     )
     _country_factors(score, merchant, people)
     _category_factors(score, capabilities)

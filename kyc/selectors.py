@@ -8,7 +8,7 @@ from accounts.roles import Role, has_role, is_staff_member
 from config.errors import NotFound
 from merchants.models import Category
 
-from .models import DocumentType, QualificationDocument
+from .models import CheckOutcome, DocumentCheckResult, DocumentType, QualificationDocument
 
 # What pages need joined; the API's DocumentOut reads only API_DOCUMENT_RELATED (every
 # joined table is columns to compile and rows to build on each request).
@@ -47,3 +47,20 @@ def document_type_list() -> QuerySet[DocumentType]:
 
 def category_list() -> QuerySet[Category]:
     return Category.objects.select_related("parent").all()
+
+
+def document_seller_problems(document: QualificationDocument) -> list[DocumentCheckResult]:
+    """The failed checks a seller is told about (what failed and what to upload instead):
+    never a staff-only signal. Reads the prefetched results when the caller loaded them."""
+    return [
+        r
+        for r in document.check_results.all()
+        if r.outcome == CheckOutcome.FAILED and not r.is_internal
+    ]
+
+
+def document_checks_status(document: QualificationDocument) -> str:
+    """`checking` until the automated checks finished, then `failed` or `passed`."""
+    if document.checks_completed_at is None:
+        return "checking"
+    return "failed" if document_seller_problems(document) else "passed"

@@ -31,7 +31,7 @@ from .checks.loading import (
     registration_candidates,
     registration_documents,
 )
-from .checks.runner import duplicate_checks, metadata_checks
+from .checks.runner import duplicate_checks, duplicate_signals, metadata_checks
 from .models import (
     CheckOutcome,
     DocumentCheckResult,
@@ -56,6 +56,7 @@ DOCUMENT_AUDIT_FIELDS = (
     "holder_name",
     "issue_date",
     "expiry_date",
+    "valid_indefinitely",
     "sha256",
     "size",
     "content_type",
@@ -75,6 +76,12 @@ def document_snapshot(doc: QualificationDocument) -> dict[str, Any]:
     data["document_type"] = doc.document_type.code
     data["status"] = doc.status
     return data
+
+
+# Fixed messages (accounts.forms.SERVICE_MESSAGES shows them in the page's language).
+EXPIRY_PASSED = "This document has expired. Upload the current one."
+INDEFINITE_NOT_ALLOWED = "This type of document always has an expiry date; enter it."
+INDEFINITE_WITH_DATE = "Leave the expiry date empty for a document valid indefinitely."
 
 
 def _validate_metadata(
@@ -97,11 +104,25 @@ def _validate_metadata(
                 errors[date_field] = ["Enter a date as YYYY-MM-DD."]
     if document_type.requires_number and not cleaned["number"]:
         errors["number"] = [f"A {document_type.name_en} must carry its number."]
-    if document_type.has_expiry and not cleaned.get("expiry_date") and "expiry_date" not in errors:
+    indefinite = _as_bool(meta.get("valid_indefinitely"))
+    cleaned["valid_indefinitely"] = indefinite
+    if indefinite and not document_type.allows_indefinite_validity:
+        errors["valid_indefinitely"] = [INDEFINITE_NOT_ALLOWED]
+    elif indefinite and cleaned.get("expiry_date"):
+        errors["expiry_date"] = [INDEFINITE_WITH_DATE]
+    elif (
+        document_type.has_expiry
+        and not indefinite
+        and not cleaned.get("expiry_date")
+        and "expiry_date" not in errors
+    ):
         errors["expiry_date"] = [f"A {document_type.name_en} has an expiry date; enter it."]
     issue, expiry = cleaned.get("issue_date"), cleaned.get("expiry_date")
     if issue and expiry and expiry < issue:
         errors["expiry_date"] = ["The expiry date is before the issue date."]
+    elif expiry and expiry < timezone.localdate() and "expiry_date" not in errors:
+        # An expired document proves nothing: refused at once, not "uploaded" and failed later.
+        errors["expiry_date"] = [EXPIRY_PASSED]
     if issue and issue > timezone.localdate():
         errors["issue_date"] = ["The issue date is in the future."]
     for key, model, qs in (
@@ -123,11 +144,21 @@ def _validate_metadata(
     return cleaned
 
 
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "on", "yes")
+    return bool(value)
+
+
 def _as_int(value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
         return -1
+
+
+# What a replacement inherits from the document it replaces when the upload does not say.
+REPLACEMENT_KEEPS = ("person", "category", "brand", "authorization_link")
 
 
 def document_upload(
@@ -152,10 +183,17 @@ def document_upload(
         raise InvalidInput(
             "This document type is no longer accepted.", fields={"document_type": ["Not accepted."]}
         )
-    cleaned = _validate_metadata(merchant, document_type, metadata or {})
-    inspected = inspect_upload(fileobj, filename, size)
     if supersedes is not None and supersedes.merchant_id != merchant.pk:
         raise NotAllowed("The document to replace belongs to another merchant.")
+    metadata = dict(metadata or {})
+    if supersedes is not None:
+        # A replacement is for what it replaces unless the caller names something else:
+        # dropping the brand/category link would reopen the requirement it satisfied.
+        for key in REPLACEMENT_KEEPS:
+            if key not in metadata:
+                metadata[key] = getattr(supersedes, f"{key}_id")
+    cleaned = _validate_metadata(merchant, document_type, metadata)
+    inspected = inspect_upload(fileobj, filename, size)
 
     stored_name: str | None = None
     doc = QualificationDocument(
@@ -418,14 +456,16 @@ def document_run_checks(*, document_id: int) -> QualificationDocument | None:
 def document_refresh_duplicate_signals(
     *, document_id: int, source_document_id: int | None = None
 ) -> list[str]:
-    """Recomputes only the duplicate checks of one document (the other side of a duplicate
-    just found), so "the same file uploaded by two merchants flags both". Audited, like a
-    full run, only when a result changed. Returns the changed check names."""
+    """Recomputes only the staff-only fraud-ring signals of one document (the EARLIER side of
+    a duplicate just found), so both documents carry the signal for the reviewer. Its
+    seller-visible results are left as they were: the first uploader never learns that
+    someone else later submitted the same file or number (no oracle). Audited, like a full
+    run, only when a result changed. Returns the changed check names."""
     doc = document_for_checks(document_id)
     if doc is None:
         return []
     ctx = check_context(doc)
-    results = duplicate_checks(ctx, duplicate_file_candidates(doc), registration_candidates(ctx))
+    results = duplicate_signals(ctx, duplicate_file_candidates(doc), registration_candidates(ctx))
     with transaction.atomic():
         locked = QualificationDocument.objects.select_for_update().get(pk=document_id)
         changed = _upsert_results(locked, results, remove_stale=False)

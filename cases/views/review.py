@@ -54,9 +54,9 @@ from cases.models import (
     ReviewCase,
 )
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
-from kyc.models import DocumentStatus, QualificationDocument, ScreeningMatch
+from kyc.models import DocumentFamily, DocumentStatus, QualificationDocument, ScreeningMatch
 from kyc.selectors import document_list
-from merchants.models import Merchant, Person, RiskTier
+from merchants.models import BrandAuthorization, Merchant, Person, RiskTier
 from merchants.selectors import person_list
 
 from ..reports.services import report_can_rebuild
@@ -260,11 +260,23 @@ class CasePage:
 
     @cached_property
     def documents(self) -> list[QualificationDocument]:
-        return list(
+        documents = list(
             document_list(actor=self.user, merchant_id=self.case.merchant_id)
             .select_related("uploaded_by")
             .prefetch_related("check_results", "decisions__reason_code", "decisions__decided_by")
         )
+        # The authorization chain each brand document relies on, drawn beside it (one query).
+        chains: dict[int, list[BrandAuthorization]] = {}
+        for link in BrandAuthorization.objects.filter(merchant_id=self.case.merchant_id).order_by(
+            "brand_id", "position"
+        ):
+            chains.setdefault(link.brand_id, []).append(link)
+        for doc in documents:
+            is_brand_doc = doc.brand_id and doc.document_type.family == DocumentFamily.BRAND
+            doc.chain_links = (  # type: ignore[attr-defined]
+                chains.get(doc.brand_id, []) if is_brand_doc and doc.brand_id else None
+            )
+        return documents
 
     @cached_property
     def current_documents(self) -> list[QualificationDocument]:

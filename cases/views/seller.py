@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,16 +19,23 @@ from accounts.views import seller_required
 from cases import decisions as capability_decisions
 from cases import selectors as case_selectors
 from cases import services as case_services
-from cases.forms import AnswerForm, CapabilityApplyForm, DocumentUploadForm, SellerCommentForm
+from cases.forms import (
+    AnswerForm,
+    BrandChainFormSet,
+    CapabilityApplyForm,
+    DocumentUploadForm,
+    SellerCommentForm,
+)
 from cases.models import CaseState, CommentVisibility, ReviewCase
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from kyc import selectors as kyc_selectors
 from kyc import services as kyc_services
+from kyc.brand_chains import brand_chain_list, brand_chain_set
 from kyc.models import DocumentStatus, DocumentType
 from kyc.requirements import merchant_requirements
 from merchants import selectors as merchant_selectors
 from merchants.forms import MerchantForm
-from merchants.models import Merchant
+from merchants.models import Brand, Merchant
 
 from .presenters import RequirementsPresenter, document_subject, label_rfi_items
 
@@ -99,6 +106,7 @@ def render_merchant_page(
     )
     for doc in documents:
         doc.rejection_reason = rejection_reasons.get(doc.pk, "")  # type: ignore[attr-defined]
+        doc.problems = kyc_selectors.document_seller_problems(doc)  # type: ignore[attr-defined]
         doc.subject = document_subject(doc)  # type: ignore[attr-defined]
     labels = presenter.item_labels(requirements)
     rfi = None
@@ -205,6 +213,41 @@ def capability_apply(request: HttpRequest, merchant_id: int) -> HttpResponseBase
     )
 
 
+def _tell_check_outcome(request: HttpRequest, document_id: int) -> None:
+    """What the seller learns right after an upload. In the embedded mode the checks ran
+    when the upload committed, so the outcome is known now; with a worker it comes a moment
+    later, and the merchant page shows "checking…" until then (and polls)."""
+    document = (
+        kyc_selectors.document_list(actor=request.user)
+        .prefetch_related("check_results")
+        .get(pk=document_id)
+    )
+    name = document.document_type.name
+    status = kyc_selectors.document_checks_status(document)
+    if status == "checking":
+        messages.info(
+            request,
+            _("%(type)s was uploaded and is being checked; the result appears below in a moment.")
+            % {"type": name},
+        )
+    elif status == "failed":
+        problems = " ".join(r.message for r in kyc_selectors.document_seller_problems(document))
+        messages.error(
+            request,
+            _(
+                "%(type)s did not pass the automatic checks: %(problems)s "
+                "Upload a corrected document with “Replace”."
+            )
+            % {"type": name, "problems": problems},
+        )
+    else:
+        messages.success(
+            request,
+            _("%(type)s was uploaded and passed the automatic checks. A reviewer checks it next.")
+            % {"type": name},
+        )
+
+
 def _upload_error_message(exc: DomainError) -> str:
     """The refusal of a file in the user's language, as specific as the service's."""
     if exc.code == "file_empty":
@@ -228,10 +271,29 @@ def _upload_error_message(exc: DomainError) -> str:
 def _upload_initial(request: HttpRequest, merchant: Merchant) -> dict[str, Any]:
     """Prefills the form from the requirement the seller clicked ("upload this")."""
     initial: dict[str, Any] = {}
+    replaces = request.GET.get("replaces", "")
+    if replaces.isdigit():
+        # A replacement is for what the replaced document was for (its type, person, brand,
+        # category): otherwise the new upload lands unlinked and reopens the requirement.
+        replaced = (
+            merchant.documents.exclude(status=DocumentStatus.SUPERSEDED)
+            .filter(pk=int(replaces))
+            .first()
+        )
+        if replaced is not None:
+            initial.update(
+                {
+                    "replaces": replaced.pk,
+                    "document_type": replaced.document_type_id,
+                    "person": replaced.person_id,
+                    "category": replaced.category_id,
+                    "brand": replaced.brand_id,
+                }
+            )
     code = request.GET.get("document_type")
     if code:
         initial["document_type"] = DocumentType.objects.filter(code=code).first()
-    for key in ("person", "category", "brand", "replaces"):
+    for key in ("person", "category", "brand"):
         value = request.GET.get(key, "")
         if value.isdigit():
             initial[key] = int(value)
@@ -270,16 +332,87 @@ def document_upload(request: HttpRequest, merchant_id: int) -> HttpResponseBase:
                 apply_domain_error(form, exc, message=_upload_error_message(exc))
                 status = exc.status
             else:
-                messages.success(
-                    request,
-                    _("%(type)s was uploaded. It is checked automatically, then by a reviewer.")
-                    % {"type": document.document_type.name},
-                )
-                return redirect(_merchant_url(merchant.pk, "documents"))
+                _tell_check_outcome(request, document.pk)
+                return redirect(_merchant_url(merchant.pk, f"document-row-{document.pk}"))
     return render(
         request,
         "cases/seller/document_upload.html",
         {"form": form, "merchant": merchant},
+        status=status,
+    )
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def brand_chain(request: HttpRequest, merchant_id: int, brand_id: int) -> HttpResponseBase:
+    """The brand authorization chain (owner → distributors → this merchant) behind the
+    merchant's brand documents: entered here, validated as a whole by the service."""
+    merchant = merchant_selectors.merchant_get(actor=request.user, merchant_id=merchant_id)
+    brand = Brand.objects.filter(pk=brand_id).first()
+    if brand is None:
+        raise Http404
+    links = brand_chain_list(merchant=merchant, brand=brand)
+    if links:
+        initial = [
+            {
+                "grantor_name": link.grantor_name,
+                "grantee_name": link.grantee_name,
+                "territories": ", ".join(link.territories or []),
+                "valid_from": link.valid_from,
+                "valid_until": link.valid_until,
+            }
+            for link in links
+        ]
+    else:  # the usual shape: the brand owner straight to this merchant
+        initial = [
+            {
+                "grantor_name": brand.trademark_holder,
+                "grantee_name": merchant.legal_name,
+                "territories": merchant.country,
+            }
+        ]
+    formset = BrandChainFormSet(request.POST or None, initial=initial, prefix="links")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if formset.is_valid():
+            filled = [
+                (form, form.cleaned_data)
+                for form in formset.forms
+                if form.cleaned_data and any(form.cleaned_data.values())
+            ]
+            try:
+                brand_chain_set(
+                    actor=request.user,
+                    merchant=merchant,
+                    brand=brand,
+                    rows=[dict(data) for _form, data in filled],
+                )
+            except InvalidInput as exc:
+                for key, errors in exc.fields.items():
+                    parts = key.split(".")
+                    target = None
+                    if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(filled):
+                        target = filled[int(parts[1])][0]
+                    for error in errors:
+                        if target is not None and parts[2] in target.fields:
+                            target.add_error(parts[2], service_text(error))
+                        else:
+                            formset.forms[0].add_error(None, service_text(error))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "The authorization chain for %(brand)s was saved. Its documents are "
+                        "checked again."
+                    )
+                    % {"brand": brand.name},
+                )
+                return redirect(_merchant_url(merchant.pk, "documents"))
+    return render(
+        request,
+        "cases/seller/brand_chain.html",
+        {"merchant": merchant, "brand": brand, "formset": formset, "links": links},
         status=status,
     )
 

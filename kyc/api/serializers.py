@@ -11,7 +11,11 @@ from rest_framework.reverse import reverse
 
 from config.api import CachedModelSerializer, InputSerializer
 from kyc.models import DocumentCheckResult, DocumentType, QualificationDocument
-from kyc.selectors import document_type_list
+from kyc.selectors import (
+    document_checks_status,
+    document_seller_problems,
+    document_type_list,
+)
 from merchants.models import Category
 
 # --------------------------------------------------------------------------- reference data
@@ -29,6 +33,7 @@ class DocumentTypeOut(CachedModelSerializer):
             "description_zh",
             "has_expiry",
             "requires_number",
+            "allows_indefinite_validity",
         )
         read_only_fields = fields
 
@@ -51,6 +56,7 @@ class CheckResultOut(CachedModelSerializer):
             "message_en",
             "message_zh",
             "evidence",
+            "is_internal",
             "checked_at",
         )
         read_only_fields = fields
@@ -58,6 +64,11 @@ class CheckResultOut(CachedModelSerializer):
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_evidence(self, result: DocumentCheckResult) -> dict[str, Any] | None:
         return result.evidence if self.context.get("is_staff") else None
+
+
+class DocumentProblemOut(serializers.Serializer):
+    code = serializers.CharField(help_text="The failed check's code, e.g. `pdf_javascript`.")
+    message = serializers.CharField(help_text="What failed and what to upload instead.")
 
 
 class DocumentOut(CachedModelSerializer):
@@ -69,7 +80,10 @@ class DocumentOut(CachedModelSerializer):
     brand_id = serializers.IntegerField(read_only=True, allow_null=True)
     is_expired = serializers.BooleanField(read_only=True)
     file_url = serializers.SerializerMethodField(help_text="Permission-checked download.")
-    check_results = CheckResultOut(many=True, read_only=True)
+    check_results = serializers.SerializerMethodField(
+        help_text="One result per automated check. Staff also see internal signals "
+        "(`is_internal`); sellers never do."
+    )
     checks_completed_at = serializers.DateTimeField(
         read_only=True,
         allow_null=True,
@@ -77,6 +91,14 @@ class DocumentOut(CachedModelSerializer):
     )
     has_preview = serializers.SerializerMethodField(
         help_text="Whether a first-page preview image was made for the reviewer's viewer."
+    )
+    checks_status = serializers.SerializerMethodField(
+        help_text="`checking` while the automated checks run (a moment after the upload with "
+        "a worker), then `failed` or `passed`. Poll the document until it is not `checking`."
+    )
+    problems = serializers.SerializerMethodField(
+        help_text="What failed, in the request's language, each saying what to upload "
+        "instead: the same as the requirement errors."
     )
 
     class Meta:
@@ -95,6 +117,7 @@ class DocumentOut(CachedModelSerializer):
             "holder_name",
             "issue_date",
             "expiry_date",
+            "valid_indefinitely",
             "is_expired",
             "original_filename",
             "content_type",
@@ -107,8 +130,25 @@ class DocumentOut(CachedModelSerializer):
             "checks_completed_at",
             "check_results",
             "has_preview",
+            "checks_status",
+            "problems",
         )
         read_only_fields = fields
+
+    @extend_schema_field(CheckResultOut(many=True))
+    def get_check_results(self, doc: QualificationDocument) -> list[dict[str, Any]]:
+        # .all() reads the prefetched rows: filtering in Python costs no query per document.
+        is_staff = bool(self.context.get("is_staff"))
+        rows = [r for r in doc.check_results.all() if is_staff or not r.is_internal]
+        return list(CheckResultOut(rows, many=True, context=self.context).data)
+
+    @extend_schema_field(serializers.ChoiceField(choices=["checking", "failed", "passed"]))
+    def get_checks_status(self, doc: QualificationDocument) -> str:
+        return document_checks_status(doc)
+
+    @extend_schema_field(DocumentProblemOut(many=True))
+    def get_problems(self, doc: QualificationDocument) -> list[dict[str, str]]:
+        return [{"code": r.code, "message": r.message} for r in document_seller_problems(doc)]
 
     def get_has_preview(self, doc: QualificationDocument) -> bool:
         # document_list() joins the preview, so lists cost no query per row.
@@ -135,7 +175,17 @@ class DocumentUploadIn(InputSerializer):
     issuer = serializers.CharField(required=False, allow_blank=True, max_length=255)
     holder_name = serializers.CharField(required=False, allow_blank=True, max_length=255)
     issue_date = serializers.DateField(required=False, allow_null=True)
-    expiry_date = serializers.DateField(required=False, allow_null=True)
+    expiry_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Required where the type has an expiry, unless `valid_indefinitely`; a date "
+        "in the past is refused (400).",
+    )
+    valid_indefinitely = serializers.BooleanField(
+        required=False,
+        help_text="The document has no end date (长期). Only for types whose "
+        "`allows_indefinite_validity` is true; then leave `expiry_date` empty.",
+    )
     person = serializers.IntegerField(
         required=False, allow_null=True, help_text="Id of the merchant's person it identifies."
     )
@@ -150,7 +200,8 @@ class DocumentUploadIn(InputSerializer):
     supersedes = serializers.IntegerField(
         required=False,
         allow_null=True,
-        help_text="Id of this merchant's document that the upload replaces.",
+        help_text="Id of this merchant's document that the upload replaces. The new document "
+        "keeps the replaced one's person, brand and category unless the upload names them.",
     )
 
 
@@ -191,3 +242,55 @@ class RequirementsOut(serializers.Serializer):
     errors = RequirementErrorOut(many=True)
     current_deadline = serializers.CharField(allow_null=True)
     disabled_reason = serializers.CharField(allow_null=True)
+
+
+# --------------------------------------------------------------------------- brand chains
+
+
+class BrandChainLinkIn(InputSerializer):
+    grantor_name = serializers.CharField(
+        allow_blank=True, max_length=255, help_text="Who grants (link 1: the brand owner)."
+    )
+    grantee_name = serializers.CharField(
+        allow_blank=True,
+        max_length=255,
+        help_text="Who receives (the last link: this merchant's registered name).",
+    )
+    territories = serializers.ListField(
+        child=serializers.CharField(max_length=12),
+        required=False,
+        help_text="ISO 3166 alpha-2 codes the link covers; empty = worldwide. Must cover the "
+        "merchant's country, and be within the previous link's territory.",
+    )
+    valid_from = serializers.DateField(required=False, allow_null=True)
+    valid_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Not in the past, and not after the previous link's end.",
+    )
+
+
+class BrandChainIn(InputSerializer):
+    links = BrandChainLinkIn(
+        many=True,
+        help_text="The whole chain in order, brand owner first, this merchant last; it "
+        "replaces the chain on file. An empty list clears it (the merchant holds the "
+        "trademark itself). Errors name the link: `links.<index>.<field>` (0-based).",
+    )
+
+
+class BrandChainLinkOut(serializers.Serializer):
+    position = serializers.IntegerField(help_text="1 = granted by the brand owner.")
+    grantor_name = serializers.CharField()
+    grantee_name = serializers.CharField()
+    territories = serializers.ListField(child=serializers.CharField())
+    valid_from = serializers.DateField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True)
+
+
+class BrandChainOut(serializers.Serializer):
+    merchant_id = serializers.IntegerField()
+    brand_id = serializers.IntegerField()
+    brand = serializers.CharField()
+    trademark_holder = serializers.CharField(help_text="The brand owner the chain starts at.")
+    links = BrandChainLinkOut(many=True)

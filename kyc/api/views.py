@@ -18,8 +18,9 @@ from rest_framework.response import Response
 
 from accounts.roles import is_staff_member
 from config.api import ApiView, Pagination
-from config.errors import InvalidInput, TooLarge
+from config.errors import InvalidInput, NotFound, TooLarge
 from config.idempotency import idempotent
+from kyc.brand_chains import brand_chain_list, brand_chain_set
 from kyc.selectors import (
     API_DOCUMENT_RELATED,
     category_list,
@@ -29,9 +30,16 @@ from kyc.selectors import (
 )
 from kyc.services import document_upload
 from merchants.api.serializers import CategoryOut
+from merchants.models import Brand, Merchant
 from merchants.selectors import merchant_get
 
-from .serializers import DocumentOut, DocumentTypeOut, DocumentUploadIn
+from .serializers import (
+    BrandChainIn,
+    BrandChainOut,
+    DocumentOut,
+    DocumentTypeOut,
+    DocumentUploadIn,
+)
 
 TAG_DOCUMENTS = ["documents"]
 TAG_REFERENCE = ["reference data"]
@@ -154,3 +162,64 @@ class CategoryListView(ApiView):
     )
     def get(self, request: Request) -> Response:
         return self.paginate(category_list().order_by("code"), CategoryOut)
+
+
+def _chain_body(merchant: Merchant, brand: Brand) -> dict[str, Any]:
+    links = brand_chain_list(merchant=merchant, brand=brand)
+    return {
+        "merchant_id": merchant.pk,
+        "brand_id": brand.pk,
+        "brand": brand.name,
+        "trademark_holder": brand.trademark_holder,
+        "links": [
+            {
+                "position": link.position,
+                "grantor_name": link.grantor_name,
+                "grantee_name": link.grantee_name,
+                "territories": list(link.territories or []),
+                "valid_from": link.valid_from,
+                "valid_until": link.valid_until,
+            }
+            for link in links
+        ],
+    }
+
+
+class BrandChainView(ApiView):
+    """The brand authorization chain of one merchant for one brand (owner → … → seller)."""
+
+    def _objects(self, request: Request, merchant_id: int, brand_id: int) -> tuple[Any, Brand]:
+        merchant = merchant_get(actor=request.user, merchant_id=merchant_id)
+        brand = Brand.objects.filter(pk=brand_id).first()
+        if brand is None:
+            raise NotFound("Brand not found.")
+        return merchant, brand
+
+    @extend_schema(
+        operation_id="merchants_brand_chain_retrieve", responses=BrandChainOut, tags=TAG_DOCUMENTS
+    )
+    def get(self, request: Request, merchant_id: int, brand_id: int) -> Response:
+        merchant, brand = self._objects(request, merchant_id, brand_id)
+        return Response(BrandChainOut(_chain_body(merchant, brand)).data)
+
+    @extend_schema(
+        operation_id="merchants_brand_chain_update",
+        request=BrandChainIn,
+        responses=BrandChainOut,
+        tags=TAG_DOCUMENTS,
+        description="Replaces the chain. Validated as a whole: link 1 is granted by the brand's "
+        "trademark holder, each link by the previous grantee, the last to this merchant; every "
+        "link in force, within the previous link's validity and territory, and covering the "
+        "merchant's country. The brand documents are checked again afterwards.",
+    )
+    def put(self, request: Request, merchant_id: int, brand_id: int) -> Response:
+        merchant, brand = self._objects(request, merchant_id, brand_id)
+        data = BrandChainIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        brand_chain_set(
+            actor=request.user,
+            merchant=merchant,
+            brand=brand,
+            rows=[dict(row) for row in data.validated_data["links"]],
+        )
+        return Response(BrandChainOut(_chain_body(merchant, brand)).data)

@@ -33,6 +33,8 @@ class CheckResult:
     message_en: str
     message_zh: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Staff only (a fraud-ring signal the seller must not learn of): never shown to sellers.
+    is_internal: bool = False
 
     @property
     def is_failed(self) -> bool:
@@ -49,6 +51,7 @@ class CheckResult:
             "message_en": self.message_en,
             "message_zh": self.message_zh,
             "evidence": self.evidence,
+            "is_internal": self.is_internal,
         }
 
 
@@ -62,6 +65,11 @@ def warning(name: str, code: str, en: str, zh: str, **evidence: Any) -> CheckRes
 
 def failed(name: str, code: str, en: str, zh: str, **evidence: Any) -> CheckResult:
     return CheckResult(name, Outcome.FAILED, code, en, zh, evidence)
+
+
+def internal_warning(name: str, code: str, en: str, zh: str, **evidence: Any) -> CheckResult:
+    """A warning for staff only: sellers never see it (no tipping-off, no oracle)."""
+    return CheckResult(name, Outcome.WARNING, code, en, zh, evidence, is_internal=True)
 
 
 def check_error(name: str, exc: BaseException) -> CheckResult:

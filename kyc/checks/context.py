@@ -120,6 +120,7 @@ class CheckContext:
     holder_name: str = ""
     issue_date: date | None = None
     expiry_date: date | None = None
+    valid_indefinitely: bool = False  # declared 长期, on a type that allows it
     sha256: str = ""  # as recorded at upload
     merchant: MerchantFacts = field(default_factory=MerchantFacts)
     person: PersonFacts | None = None

@@ -13,6 +13,13 @@ NAME = "expiry"
 def check(ctx: CheckContext) -> CheckResult:
     expiry, today = ctx.expiry_date, ctx.today
     if expiry is None:
+        if ctx.valid_indefinitely:
+            return passed(
+                NAME,
+                "valid_indefinitely",
+                "The document is valid indefinitely (长期).",
+                "此文件长期有效。",
+            )
         if ctx.has_expiry:
             return failed(
                 NAME,

@@ -98,6 +98,7 @@ def check_context(
         holder_name=doc.holder_name,
         issue_date=doc.issue_date,
         expiry_date=doc.expiry_date,
+        valid_indefinitely=doc.valid_indefinitely and doc.document_type.allows_indefinite_validity,
         sha256=doc.sha256,
         merchant=MerchantFacts(
             id=merchant.pk,
@@ -148,6 +149,7 @@ def duplicate_file_candidates(doc: QualificationDocument) -> list[DuplicateFileC
             merchant_name=other.merchant.legal_name,
             document_type=other.document_type.code,
             sha256=other.sha256,
+            earlier=other.pk < doc.pk,  # ids follow upload order
         )
         for other in duplicate_file_documents(doc)[:MAX_CANDIDATES]
     ]
@@ -189,6 +191,9 @@ def registration_candidates(ctx: CheckContext) -> list[RegistrationCandidate]:
             merchant_name=m.legal_name,
             country=m.country,
             registration_number=m.registration_number,
+            # A profile claims its number from the merchant's creation: one registered after
+            # this document's merchant is the later claimant (ids follow creation order).
+            earlier=m.pk < (ctx.merchant.id or 0),
         )
         for m in merchants
     ]
@@ -199,6 +204,7 @@ def registration_candidates(ctx: CheckContext) -> list[RegistrationCandidate]:
             country=d.merchant.country,
             registration_number=d.number,
             document_id=d.pk,
+            earlier=ctx.document_id is None or d.pk < ctx.document_id,
         )
         for d in registration_documents(ctx)[:MAX_CANDIDATES]
     ]

@@ -39,7 +39,9 @@ CHECK_NAMES = (
     image_decode.NAME,
     image_resolution.NAME,
     duplicate_file.NAME,
+    duplicate_file.SIGNAL_NAME,
     duplicate_registration.NAME,
+    duplicate_registration.SIGNAL_NAME,
     registration_number.NAME,
     expiry.NAME,
     holder_name.NAME,
@@ -69,10 +71,24 @@ def duplicate_checks(
     duplicate_files: Iterable[DuplicateFileCandidate],
     registration_candidates: Iterable[RegistrationCandidate],
 ) -> list[CheckResult]:
+    duplicate_files = list(duplicate_files)
+    registration_candidates = list(registration_candidates)
     results = [duplicate_file.check(ctx, duplicate_files)]
     if ctx.is_registration_document and numbers_of(ctx):
         results.append(duplicate_registration.check(ctx, registration_candidates))
-    return results
+    return results + duplicate_signals(ctx, duplicate_files, registration_candidates)
+
+
+def duplicate_signals(
+    ctx: CheckContext,
+    duplicate_files: Iterable[DuplicateFileCandidate],
+    registration_candidates: Iterable[RegistrationCandidate],
+) -> list[CheckResult]:
+    """The staff-only fraud-ring signals (both sides of a duplicate, earlier or later)."""
+    signals = [duplicate_file.signal(ctx, duplicate_files)]
+    if ctx.is_registration_document and numbers_of(ctx):
+        signals.append(duplicate_registration.signal(ctx, registration_candidates))
+    return [s for s in signals if s is not None]
 
 
 def metadata_checks(ctx: CheckContext) -> list[CheckResult]:

@@ -66,10 +66,50 @@
       toggle(fieldWrapper(form, "category"), !family || family === "category");
       toggle(fieldWrapper(form, "brand"), !family || family === "brand");
       markNeeded(fieldWrapper(form, "number"), option && option.getAttribute("data-requires-number") === "1");
-      markNeeded(fieldWrapper(form, "expiry_date"), option && option.getAttribute("data-has-expiry") === "1");
+      var indefinite = option && option.getAttribute("data-indefinite") === "1";
+      var box = form.querySelector('input[name="valid_indefinitely"]');
+      toggle(fieldWrapper(form, "valid_indefinitely"), indefinite);
+      if (box && !indefinite) box.checked = false;
+      var noExpiry = !!(box && box.checked);
+      var expiry = form.querySelector('input[name="expiry_date"]');
+      if (expiry) {
+        expiry.disabled = noExpiry;
+        if (noExpiry) expiry.value = "";
+      }
+      markNeeded(fieldWrapper(form, "expiry_date"), !noExpiry && option && option.getAttribute("data-has-expiry") === "1");
     }
+    var indefiniteBox = form.querySelector('input[name="valid_indefinitely"]');
+    if (indefiniteBox) indefiniteBox.addEventListener("change", update);
     select.addEventListener("change", update);
     update();
+  }
+
+  // A document still being checked (a worker runs the checks a moment after the upload):
+  // ask the API every few seconds, and reload the page once the result is known.
+  function checkingPoll() {
+    var pending = document.querySelectorAll("[data-checking]");
+    if (!pending.length || !window.fetch) return;
+    var tries = 0;
+    function poll() {
+      tries += 1;
+      var checks = Array.prototype.map.call(pending, function (el) {
+        return fetch(el.getAttribute("data-checking"), {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (body) { return !!(body && body.checks_status && body.checks_status !== "checking"); })
+          .catch(function () { return false; });
+      });
+      Promise.all(checks).then(function (done) {
+        if (done.some(Boolean)) {
+          window.location.reload();
+        } else if (tries < 40) {
+          window.setTimeout(poll, 3000);
+        }
+      });
+    }
+    window.setTimeout(poll, 2000);
   }
 
   // Capability application: show the category or the brand list, whichever is chosen.
@@ -232,6 +272,7 @@
     confirmations();
     singleSubmit();
     uploadForm();
+    checkingPoll();
     capabilityForm();
     rowLinks();
     shortcuts();

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 
 from cases.services import capability_apply, case_requirements
-from kyc.models import CheckOutcome, DocumentCheckResult, DocumentType
+from kyc.models import CheckOutcome, DocumentCheckResult, DocumentType, QualificationDocument
 from kyc.requirements import merchant_requirements
 from kyc.services import document_upload
 from merchants.models import Category
@@ -51,14 +51,16 @@ def test_uploaded_documents_move_to_pending_verification(ready_case):
 
 def test_an_expired_document_is_due_again_with_a_document_expired_error(draft_case, seller):
     merchant = draft_case.merchant
-    _upload(
+    doc = _upload(
         seller,
         merchant,
         "business_license",
         number="1",
         issue_date="2015-01-01",
-        expiry_date="2020-01-01",
+        expiry_date="2031-01-01",
     )
+    # Time passes: an expired document can no longer be uploaded, but one on file expires.
+    QualificationDocument.objects.filter(pk=doc.pk).update(expiry_date=date(2020, 1, 1))
     req = _sell(merchant)
     assert "entity_registration" in {i["code"] for i in req["currently_due"]}
     (error,) = [e for e in req["errors"] if e["requirement"] == "entity_registration"]
