@@ -133,7 +133,10 @@ def _back(request: HttpRequest, default: str) -> str:
 @staff_required
 def next_case(request: HttpRequest) -> HttpResponseBase:
     try:
-        found = queues.case_next(actor=request.user)
+        current = request.POST.get("current", "")
+        found = queues.case_next(
+            actor=request.user, current=int(current) if current.isdigit() else None
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(_back(request, reverse("cases:queue")))
@@ -142,6 +145,11 @@ def next_case(request: HttpRequest) -> HttpResponseBase:
         return redirect(_back(request, reverse("cases:queue")))
     if found.is_new:
         messages.success(request, _("Case #%(id)s is yours.") % {"id": found.case.pk})
+    elif found.is_current:
+        messages.info(
+            request,
+            _("This is the only case you hold: decide or release it before taking another."),
+        )
     else:
         messages.info(
             request,

@@ -219,6 +219,23 @@ def test_next_case_opens_held_edd_and_second_approval_cases_but_not_the_makers_o
     assert own.pk != found.case.pk and waiting_on_seller.pk != found.case.pk
 
 
+def test_next_case_from_a_held_case_opens_the_next_held_one_and_never_pulls(
+    default_queues, reviewer
+):
+    waiting = open_case(due_in_hours=0.5)
+    viewing = open_case(due_in_hours=1, state=CaseState.IN_REVIEW, assignee=reviewer)
+    other = open_case(due_in_hours=8, state=CaseState.IN_REVIEW, assignee=reviewer)
+    found = queues.case_next(actor=reviewer, current=viewing.pk)
+    assert found is not None and found.case.pk == other.pk and not found.is_current
+    alone = queues.case_next(actor=reviewer, current=other.pk)
+    assert alone is not None and alone.case.pk == viewing.pk
+    ReviewCase.objects.filter(pk=viewing.pk).update(state=CaseState.WITHDRAWN)
+    only = queues.case_next(actor=reviewer, current=other.pk)
+    assert only is not None and only.case.pk == other.pk and only.is_current
+    waiting.refresh_from_db()
+    assert waiting.assignee is None and claims(waiting) == []
+
+
 def test_next_case_at_the_cap_opens_a_held_case_instead_of_refusing(default_queues):
     reviewer = make_user(Role.REVIEWER, max_open_cases=1)
     held = open_case(due_in_hours=3, state=CaseState.IN_REVIEW, assignee=reviewer)

@@ -120,3 +120,18 @@ def test_the_availability_toggle_in_the_nav(default_queues, reviewer, reviewer_c
     reviewer_client.post(reverse("cases:availability"), {"is_available": "0"})
     reviewer.refresh_from_db()
     assert reviewer.is_available is False
+
+
+def test_next_case_on_the_case_page_moves_to_another_held_case(
+    default_queues, reviewer, reviewer_client
+):
+    viewing = open_case(due_in_hours=1, state=CaseState.IN_REVIEW, assignee=reviewer)
+    other = open_case(due_in_hours=9, state=CaseState.IN_REVIEW, assignee=reviewer)
+    page = reviewer_client.get(reverse("cases:case_detail", kwargs={"case_id": viewing.pk}))
+    assert f'name="current" value="{viewing.pk}"' in page.content.decode()
+    response = reviewer_client.post(reverse("cases:next_case"), {"current": viewing.pk})
+    assert response["Location"] == reverse("cases:case_detail", kwargs={"case_id": other.pk})
+    alone = reviewer_client.post(
+        reverse("cases:next_case"), {"current": other.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert alone["Location"] == reverse("cases:case_detail", kwargs={"case_id": viewing.pk})
