@@ -282,7 +282,8 @@ def _results_of_every_kind(case: Any) -> None:
         DocumentCheckResult.objects.create(
             document=documents[index // len(CHECK_NAMES)],
             check_name=CHECK_NAMES[index % len(CHECK_NAMES)],
-            outcome="warning",
+            # Some failed, so the requirements panel lists them as problems too.
+            outcome="failed" if index % 3 == 0 else "warning",
             code=code,
             message_en="Look at this one.",
             message_zh="请查看此项。",
@@ -416,11 +417,13 @@ def test_the_chinese_case_page_shows_no_raw_identifier_nor_english_label(
     url = reverse("cases:case_detail", kwargs={"case_id": case_with_everything.pk})
     page = reviewer_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert 'lang="zh-hans"' in page
+    assert 'class="req-error"' in page  # requirement problems are on the page too
     text = visible_text(page)
     # The fixture really holds what is under test (in Chinese).
     for label in ("文件完整性", "授权链中断", "已自动分配", "所要求的材料", "号码长度无效"):
         assert label in text, label
     assert "法定代表人身份证件: Li Wei" in text  # the person-scoped RFI item, by its rule
+    assert "请查看此项。" in text  # a failed check's message, as a requirement's problem too
     identifiers, words = raw_identifiers(
         text, _data_words(case_with_everything, [reviewer, senior, seller])
     )
