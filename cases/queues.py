@@ -15,7 +15,7 @@ from typing import Any
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.roles import REVIEWING_ROLES, Role, has_role
@@ -310,7 +310,43 @@ def _take(*, case: ReviewCase, user: Any, actor: Any) -> ReviewCase:
     return case
 
 
-def case_next(*, actor: Any) -> ReviewCase | None:
+def held_case_list(*, actor: Any) -> QuerySet[ReviewCase]:
+    """The cases the reviewer holds and can work now, most urgent first (soonest SLA due,
+    then priority): in review, in EDD, or awaiting a second approval they did not make."""
+    return (
+        ReviewCase.objects.filter(assignee=actor, state__in=HELD_STATES)
+        .exclude(state=CaseState.PENDING_SECOND_APPROVAL, maker=actor)
+        .order_by(F("sla_due_at").asc(nulls_last=True), "priority", "id")
+    )
+
+
+@dataclass(frozen=True)
+class NextCase:
+    case: ReviewCase
+    is_new: bool  # pulled from the queue now, not one the reviewer already held
+    is_current: bool = False  # the case the reviewer came from is the only one they hold
+
+
+def case_next(*, actor: Any, current: int | None = None) -> NextCase | None:
+    """Next case: the most urgent case the reviewer already holds (nothing written), else a
+    newly pulled one (case_pull), else None. A reviewer holding work is sent back to it
+    rather than told nothing waits, and never pulls more while holding some.
+
+    `current`: the case the reviewer is looking at; another held case comes first, and when
+    it is the only one held the answer is that case again (is_current), not a new pull."""
+    if not has_role(actor, *REVIEWING_ROLES):
+        raise NotAllowed("Only reviewers take cases from the queue.")
+    held = list(held_case_list(actor=actor)[:2])
+    others = [c for c in held if c.pk != current]
+    if others:
+        return NextCase(others[0], is_new=False)
+    if held:
+        return NextCase(held[0], is_new=False, is_current=True)
+    pulled = case_pull(actor=actor)
+    return NextCase(pulled, is_new=True) if pulled is not None else None
+
+
+def case_pull(*, actor: Any) -> ReviewCase | None:
     """Claims the highest-priority unassigned case the reviewer may take (soonest SLA due,
     then priority) and returns it, or None when there is none. Two reviewers calling at once
     never get the same case: candidates are locked with SKIP LOCKED, and the claim itself is

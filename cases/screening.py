@@ -32,6 +32,7 @@ from accounts.roles import REVIEWING_ROLES, Role, has_role
 from audit.services import audit_record
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from config.i18n import is_chinese
+from kyc.labels import risk_factor_label
 from kyc.models import (
     Disposition,
     RiskAssessment,
@@ -135,6 +136,7 @@ def factor_rows(factors: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "code": f.get("code", ""),
+            "label": risk_factor_label(f.get("code", "")),
             "points": f.get("points", 0),
             "reason": (f.get("reason_zh") if chinese else None) or f.get("reason", ""),
         }

@@ -36,6 +36,7 @@ from merchants.models import (
 )
 
 from . import risk_data
+from .labels import BilingualText, CheckCodes
 from .models import (
     CheckOutcome,
     Disposition,
@@ -178,7 +179,7 @@ def _category_factors(score: RiskScore, capabilities: list[Capability]) -> None:
                 "category_prohibited",
                 risk_data.PROHIBITED_CATEGORY_POINTS,
                 _("Applies to sell in a prohibited category: %(category)s."),
-                category=category.name_en,
+                category=BilingualText(category.name_en, category.name_zh),
             )
             continue
         points = risk_data.CATEGORY_POINTS.get(category.code, 0)
@@ -187,7 +188,7 @@ def _category_factors(score: RiskScore, capabilities: list[Capability]) -> None:
                 f"category_{category.code}",
                 points,
                 _("Sells in a regulated category: %(category)s."),
-                category=category.name_en,
+                category=BilingualText(category.name_en, category.name_zh),
             )
 
 
@@ -334,7 +335,7 @@ def _check_factors(score: RiskScore, results: list[tuple[Any, ...]]) -> None:
             points,
             _("%(count)s failed document check(s): %(codes)s."),
             count=len(failed),
-            codes=", ".join(sorted(set(failed))),
+            codes=CheckCodes(failed),  # the checks' labels, not their codes
         )
     for code in sorted(duplicates):
         score.add(

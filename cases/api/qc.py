@@ -359,7 +359,9 @@ class QcDisputeDecideView(ApiView):
         responses={200: QcDisputeOut},
         tags=TAG_QC,
         description="A QC lead other than the one who made the finding (403 `own_finding`) "
-        "upholds (withdraws the finding) or dismisses an open dispute (409 once decided).",
+        "upholds (withdraws the finding) or dismisses an open dispute (409 once decided). A "
+        "compliance admin decides only when no other QC lead can (403 `qc_lead_available`); "
+        "never the decision's maker or checker (403 `maker_checker`).",
     )
     @idempotent
     def post(self, request: Request, dispute_id: int) -> Response:

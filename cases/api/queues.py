@@ -144,16 +144,17 @@ class CaseNextView(ApiView):
         request=None,
         responses={200: OpenApiResponse(description="The claimed case."), 204: None},
         tags=TAG_QUEUES,
-        description="Reviewers. Claims the highest-priority unassigned case the caller may "
+        description="Reviewers. Returns the most urgent case the caller already holds (soonest "
+        "SLA due); when they hold none, claims the highest-priority unassigned case they may "
         "take and returns it; 204 when none waits; 409 at the caller's cap.",
     )
     @idempotent
     def post(self, request: Request) -> Response:
         _require_staff(request)
-        case = queues.case_next(actor=request.user)
-        if case is None:
+        found = queues.case_next(actor=request.user)
+        if found is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return _case_detail(request, case.pk)
+        return _case_detail(request, found.case.pk)
 
 
 class CaseReassignView(ApiView):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.roles import Role, has_role
@@ -64,6 +66,52 @@ def is_party(actor: Any, review: QcReview) -> bool:
         review.case.maker_id,
         review.case.checker_id,
     }
+
+
+def dispute_deciders(review: QcReview) -> QuerySet[Any]:
+    """The QC leads who may decide a dispute on the review's finding: active, neither the QC
+    reviewer who made the finding nor the maker or checker of the decision."""
+    excluded = {
+        pk
+        for pk in (
+            review.qc_reviewer_id,
+            review.maker_id,
+            review.checker_id,
+            review.case.maker_id,
+            review.case.checker_id,
+        )
+        if pk is not None
+    }
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=Role.QC_LEAD)
+        .exclude(pk__in=excluded)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def dispute_decide_refusal(actor: Any, review: QcReview) -> NotAllowed | None:
+    """Why the actor may not decide a dispute on the review's finding, or None when they may.
+
+    A QC lead other than the finding's author decides. With a single QC lead (who made the
+    finding) a dispute could never be decided, so a compliance admin may decide it then, and
+    only then: never the finding's author, never the maker or checker of the decision."""
+    if review.qc_reviewer_id == getattr(actor, "pk", None):
+        return NotAllowed(
+            "You made this finding: another QC lead decides the dispute.", code="own_finding"
+        )
+    if not has_role(actor, Role.QC_LEAD, Role.COMPLIANCE_ADMIN):
+        return NotAllowed("Only QC leads decide disputes.")
+    if is_party(actor, review):
+        return NotAllowed("You made or checked the decision under review.", code="maker_checker")
+    if not has_role(actor, Role.QC_LEAD) and dispute_deciders(review).exists():
+        return NotAllowed(
+            "Another QC lead decides this dispute; a compliance admin decides only when no "
+            "other QC lead can.",
+            code="qc_lead_available",
+        )
+    return None
 
 
 def _review_snapshot(review: QcReview) -> dict[str, Any]:
@@ -216,10 +264,11 @@ def qc_dispute_raise(*, actor: Any, review_id: Any, reason: str) -> QcDispute:
 @transaction.atomic
 def qc_dispute_decide(*, actor: Any, dispute_id: Any, status: str, comment: str) -> QcDispute:
     """A QC lead other than the one who made the finding upholds (withdraws the finding) or
-    dismisses a dispute.
+    dismisses a dispute; a compliance admin when no such QC lead exists.
 
     Guarantees: open disputes only (409 otherwise); never by the finding's QC reviewer nor
-    by the decision's maker or checker (403); one `qc.dispute_decided` event."""
+    by the decision's maker or checker, never by a compliance admin while another QC lead
+    could decide (403, see dispute_decide_refusal); one `qc.dispute_decided` event."""
     try:
         pk = int(dispute_id)
     except (TypeError, ValueError):
@@ -235,14 +284,9 @@ def qc_dispute_decide(*, actor: Any, dispute_id: Any, status: str, comment: str)
     ):
         raise NotFound("Dispute not found.")
     review = dispute.review
-    if not has_role(actor, Role.QC_LEAD):
-        raise NotAllowed("Only QC leads decide disputes.")
-    if review.qc_reviewer_id == actor.pk:
-        raise NotAllowed(
-            "You made this finding: another QC lead decides the dispute.", code="own_finding"
-        )
-    if is_party(actor, review):
-        raise NotAllowed("You made or checked the decision under review.", code="maker_checker")
+    refusal = dispute_decide_refusal(actor, review)
+    if refusal is not None:
+        raise refusal
     if dispute.status != QcDisputeStatus.OPEN:
         raise Conflict("This dispute is already decided.", code="dispute_decided")
     comment = (comment or "").strip()
@@ -254,6 +298,7 @@ def qc_dispute_decide(*, actor: Any, dispute_id: Any, status: str, comment: str)
     if fields:
         raise InvalidInput("Please correct the highlighted fields.", fields=fields)
     before = {"dispute": dispute.pk, "status": dispute.status}
+    decided_as = Role.QC_LEAD if has_role(actor, Role.QC_LEAD) else Role.COMPLIANCE_ADMIN
     dispute.status = status
     dispute.decided_by = actor
     dispute.decision_comment = comment
@@ -271,6 +316,8 @@ def qc_dispute_decide(*, actor: Any, dispute_id: Any, status: str, comment: str)
             "review": review.pk,
             "status": status,
             "finding_withdrawn": status == QcDisputeStatus.UPHELD,
+            # A compliance admin decides only when no other QC lead could (see above).
+            "decided_as": str(decided_as),
         },
         text=comment,
     )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import AuditEvent
 from kyc.models import QualificationDocument, RiskAssessment, ScreeningMatch
 
+from .. import labels
 from ..models import (
     CapabilityDecision,
     DocumentDecision,
@@ -98,15 +99,10 @@ class ReportContext:
 
 
 def event_labels() -> dict[str, Any]:
-    """The case page's names for audit actions, and the report's own."""
-    from ..views.review import EVENT_LABELS  # the one list of action names
-
+    """The case page's names for audit actions (cases.labels), and the report's own."""
     return {
-        **EVENT_LABELS,
-        "report.built": _("Review report built"),
+        **labels.EVENT_LABELS,
         "report.failed": _("Review report could not be built"),
-        "report.downloaded": _("Review report downloaded"),
-        "report.rebuild_requested": _("Review report rebuild requested"),
     }
 
 
@@ -178,10 +174,10 @@ def report_context(report: ReviewReport) -> ReportContext:
             review.dispute_row = review.dispute  # type: ignore[attr-defined]
         except QcDispute.DoesNotExist:
             review.dispute_row = None  # type: ignore[attr-defined]
-    events = list(AuditEvent.objects.filter(case_id=case.pk).order_by("seq"))
-    labels = event_labels()
+    events = labels.label_events(list(AuditEvent.objects.filter(case_id=case.pk).order_by("seq")))
+    names = event_labels()
     for event in events:
-        event.label = labels.get(event.action, "")  # type: ignore[attr-defined]
+        event.label = names.get(event.action, labels.OTHER_EVENT)  # type: ignore[attr-defined]
         if len(event.text) > EVENT_TEXT_MAX:
             event.text = event.text[:EVENT_TEXT_MAX] + "…"
     return ReportContext(

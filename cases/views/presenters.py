@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from cases.labels import requirement_labels
 from kyc.models import QualificationDocument
 from kyc.selectors import document_type_list
 from merchants.forms import brand_name, capability_label, category_name
@@ -141,8 +142,11 @@ def document_subject(document: QualificationDocument) -> str:
 
 
 def label_rfi_items(rfi: Any, labels: dict[str, str]) -> list[Any]:
-    """The RFI's items, each with the label of the requirement it names (if any)."""
+    """The RFI's items, each with the label of the requirement it names (if any): from the
+    current requirements, else from the rules on file (never the bare code)."""
     items = list(rfi.items.all())
+    missing = {i.requirement_code for i in items if i.requirement_code not in labels}
+    known = {**labels, **requirement_labels(missing)}
     for item in items:
-        item.requirement_label = labels.get(item.requirement_code, item.requirement_code)
+        item.requirement_label = known.get(item.requirement_code, "")
     return items

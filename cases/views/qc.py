@@ -69,6 +69,11 @@ QC_MESSAGES: dict[str, Promise] = {
         "You made or checked the decision under review."
     ),
     "This dispute is already decided.": gettext_lazy("This dispute is already decided."),
+    "Another QC lead decides this dispute; a compliance admin decides only when no other QC "
+    "lead can.": gettext_lazy(
+        "Another QC lead decides this dispute; a compliance admin decides only when no other "
+        "QC lead can."
+    ),
     "Choose upheld or dismissed.": gettext_lazy("Choose upheld or dismissed."),
     "The seed must be a whole number.": gettext_lazy("The seed must be a whole number."),
     "The window must end after it starts.": gettext_lazy("The window must end after it starts."),
@@ -78,6 +83,19 @@ QC_MESSAGES: dict[str, Promise] = {
     "Only QC leads and compliance admins draw QC samples.": gettext_lazy(
         "Only QC leads and compliance admins draw QC samples."
     ),
+}
+
+
+# Why the signed-in user may not decide a dispute (services.dispute_decide_refusal's codes).
+DISPUTE_REFUSALS: dict[str, Promise] = {
+    "own_finding": gettext_lazy("You made this finding, so another QC lead decides the dispute."),
+    "maker_checker": gettext_lazy(
+        "You made or checked the decision under review, so another QC lead decides the dispute."
+    ),
+    "qc_lead_available": gettext_lazy(
+        "A QC lead decides this dispute; a compliance admin decides only when no other QC lead can."
+    ),
+    "forbidden": gettext_lazy("Only QC leads decide disputes."),
 }
 
 
@@ -312,13 +330,12 @@ def _disputes_page(
 ) -> HttpResponse:
     open_disputes = list(selectors.qc_dispute_list(actor=request.user, status=QcDisputeStatus.OPEN))
     for dispute in open_disputes:
-        review = dispute.review
-        dispute.own_finding = review.qc_reviewer_id == request.user.pk  # type: ignore[attr-defined]
-        dispute.is_party = services.is_party(request.user, review)  # type: ignore[attr-defined]
-        dispute.can_decide = (  # type: ignore[attr-defined]
-            has_role(request.user, Role.QC_LEAD)
-            and not dispute.own_finding  # type: ignore[attr-defined]
-            and not dispute.is_party  # type: ignore[attr-defined]
+        refusal = services.dispute_decide_refusal(request.user, dispute.review)
+        dispute.can_decide = refusal is None  # type: ignore[attr-defined]
+        # Who may decide instead, so the page names them rather than showing a dead button.
+        dispute.refusal = DISPUTE_REFUSALS.get(refusal.code, "") if refusal else ""  # type: ignore[attr-defined]
+        dispute.deciders = (  # type: ignore[attr-defined]
+            [u.get_username() for u in services.dispute_deciders(dispute.review)] if refusal else []
         )
         if bound and bound[0] == dispute.pk:
             dispute.form = bound[1]  # type: ignore[attr-defined]

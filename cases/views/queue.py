@@ -133,15 +133,29 @@ def _back(request: HttpRequest, default: str) -> str:
 @staff_required
 def next_case(request: HttpRequest) -> HttpResponseBase:
     try:
-        case = queues.case_next(actor=request.user)
+        current = request.POST.get("current", "")
+        found = queues.case_next(
+            actor=request.user, current=int(current) if current.isdigit() else None
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(_back(request, reverse("cases:queue")))
-    if case is None:
+    if found is None:
         messages.info(request, _("No case is waiting for you right now."))
         return redirect(_back(request, reverse("cases:queue")))
-    messages.success(request, _("Case #%(id)s is yours.") % {"id": case.pk})
-    return redirect("cases:case_detail", case_id=case.pk)
+    if found.is_new:
+        messages.success(request, _("Case #%(id)s is yours.") % {"id": found.case.pk})
+    elif found.is_current:
+        messages.info(
+            request,
+            _("This is the only case you hold: decide or release it before taking another."),
+        )
+    else:
+        messages.info(
+            request,
+            _("Case #%(id)s is the most urgent of the cases you hold.") % {"id": found.case.pk},
+        )
+    return redirect("cases:case_detail", case_id=found.case.pk)
 
 
 @require_POST

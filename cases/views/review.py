@@ -31,7 +31,7 @@ from accounts.forms import apply_domain_error, service_text
 from accounts.roles import REVIEWING_ROLES, Role, has_role, is_staff_member
 from audit.models import AuditEvent
 from cases import decisions as capability_decisions
-from cases import screening, selectors, services
+from cases import labels, screening, selectors, services
 from cases.forms import (
     ApproveForm,
     CaseActionForm,
@@ -64,44 +64,8 @@ from .presenters import RequirementsPresenter, label_rfi_items
 
 PAGE_SIZE = 50
 
-EVENT_LABELS: dict[str, Promise] = {
-    "case.opened": gettext_lazy("Case opened"),
-    "case.submitted": gettext_lazy("Submitted by the seller"),
-    "case.claimed": gettext_lazy("Claimed"),
-    "case.released": gettext_lazy("Released to the queue"),
-    "case.info_requested": gettext_lazy("Information requested from the seller"),
-    "case.resubmitted": gettext_lazy("The seller answered"),
-    "case.escalated": gettext_lazy("Escalated to EDD"),
-    "case.maker_approved": gettext_lazy("First approval, waiting for the second"),
-    "case.approved": gettext_lazy("Approved"),
-    "case.rejected": gettext_lazy("Rejected"),
-    "case.withdrawn": gettext_lazy("Withdrawn by the seller"),
-    "case.expired": gettext_lazy("Expired without an answer"),
-    "case.reopened": gettext_lazy("Reopened"),
-    "document.viewed": gettext_lazy("Document viewed"),
-    "document.downloaded": gettext_lazy("Document downloaded"),
-    "document.accepted": gettext_lazy("Document accepted"),
-    "document.rejected": gettext_lazy("Document rejected"),
-    "comment.added.internal": gettext_lazy("Internal note added"),
-    "comment.added.seller": gettext_lazy("Seller-visible comment added"),
-    "case.routed_to_edd": gettext_lazy("Routed to EDD by the risk score"),
-    "case.risk_scored": gettext_lazy("Risk scored"),
-    "case.risk_overridden": gettext_lazy("Risk tier overridden"),
-    "case.opened_by_screening": gettext_lazy("Opened by sanctions re-screening"),
-    "screening.hits_recorded": gettext_lazy("Sanctions screening hits found"),
-    "screening.ownership_rule_matched": gettext_lazy("Owned 50 percent or more by listed parties"),
-    "screening.disposed": gettext_lazy("Screening hit disposed"),
-    "risk.assessed": gettext_lazy("Risk assessed"),
-    "capability.decided": gettext_lazy("Capability decided"),
-    "report.built": gettext_lazy("Review report built"),
-    "report.failed": gettext_lazy("Review report failed"),
-    "report.downloaded": gettext_lazy("Review report downloaded"),
-    "report.rebuild_requested": gettext_lazy("Review report rebuild requested"),
-    "qc.completed": gettext_lazy("QC review completed"),
-    "qc.dispute_raised": gettext_lazy("QC finding disputed"),
-    "qc.dispute_decided": gettext_lazy("QC dispute decided"),
-    "audit.exported": gettext_lazy("Audit trail exported"),
-}
+# The one list of event names is cases.labels; kept importable from here.
+EVENT_LABELS = labels.EVENT_LABELS
 
 # The fixed messages of cases.screening and the approval refusals, in the page's language
 # (accounts.forms.service_text knows the older ones).
@@ -519,9 +483,7 @@ class CasePage:
     def events(self) -> list[AuditEvent]:
         # The audit trail has no selector: it is staff-only and this page is staff-only.
         events = list(AuditEvent.objects.filter(case_id=self.case.pk).order_by("seq"))
-        for event in events:
-            event.label = EVENT_LABELS.get(event.action, event.action)  # type: ignore[attr-defined]
-        return events
+        return labels.label_events(events)
 
     def render(
         self, *, status: int = 200, bound: tuple[str, CaseActionForm] | None = None

@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..labels import VALIDATOR_LABELS, Label
 from .base import CheckResult, failed, guarded, passed, warning
 from .context import CheckContext
 
@@ -102,6 +103,13 @@ def validators_for(country: str, entity_type: str = "") -> tuple[Validator, ...]
     return found
 
 
+def _name(validator: Validator) -> Label:
+    # The seller reads the validator's name in their language, never its code ("cn.uscc").
+    return VALIDATOR_LABELS.get(
+        validator.label, Label(validator.description, validator.description)
+    )
+
+
 def _validate(validator: Validator, number: str) -> tuple[bool, str]:
     module: Any = importlib.import_module(validator.module)
     try:
@@ -141,13 +149,14 @@ def check(ctx: CheckContext) -> CheckResult:
         "validators": [v.label for v in validators],
     }
     if accepted is None and validators and not formats:
-        names = ", ".join(v.description for v in validators)
+        names_en = ", ".join(_name(v).en for v in validators)
+        names_zh = "、".join(_name(v).zh for v in validators)
         return failed(
             NAME,
             "registration_number_invalid",
-            f"The registration number {number} is not a valid {country} number ({names}): "
+            f"The registration number {number} is not a valid {country} number ({names_en}): "
             "check it against the document and correct it.",
-            f"注册号 {number} 不是有效的 {country} 号码（{names}）。请对照文件核对并更正。",
+            f"注册号 {number} 不是有效的 {country} 号码（{names_zh}）。请对照文件核对并更正。",
             errors=errors,
             **evidence,
         )
@@ -168,8 +177,8 @@ def check(ctx: CheckContext) -> CheckResult:
         return passed(
             NAME,
             "registration_number_valid",
-            f"The registration number is a valid {accepted.description} ({accepted.label}).",
-            f"注册号校验通过（{accepted.description}，{accepted.label}）。",
+            f"The registration number is a valid {_name(accepted).en}.",
+            f"注册号校验通过（{_name(accepted).zh}）。",
             validator=accepted.label,
             **evidence,
         )

@@ -71,6 +71,23 @@ def test_next_case_claims_and_returns_the_case(default_queues, reviewer, reviewe
     response = reviewer_api.post("/api/v1/cases/next/")
     assert response.status_code == 200
     assert response.json()["id"] == case.pk and response.json()["state"] == CaseState.IN_REVIEW
+    again = reviewer_api.post("/api/v1/cases/next/")  # held now: the same case again
+    assert again.status_code == 200 and again.json()["id"] == case.pk
+
+
+def test_next_case_returns_the_most_urgent_held_case_before_pulling(
+    default_queues, reviewer, reviewer_api
+):
+    waiting = open_case(due_in_hours=1)
+    open_case(due_in_hours=20, state=CaseState.IN_REVIEW, assignee=reviewer)
+    urgent = open_case(due_in_hours=4, state=CaseState.IN_REVIEW, assignee=reviewer)
+    response = reviewer_api.post("/api/v1/cases/next/")
+    assert response.status_code == 200 and response.json()["id"] == urgent.pk
+    waiting.refresh_from_db()
+    assert waiting.assignee is None
+
+
+def test_next_case_is_204_when_nothing_is_held_or_waiting(default_queues, reviewer_api):
     assert reviewer_api.post("/api/v1/cases/next/").status_code == 204
 
 

@@ -1,5 +1,6 @@
-"""Twenty reviewers pressing "next case" at once over 1,000 cases (real PostgreSQL, threads):
-no case is handed out twice and none is lost."""
+"""Twenty reviewers pulling new cases at once (case_pull, what "next case" does once a reviewer
+holds nothing) over 1,000 cases (real PostgreSQL, threads): no case is handed out twice and none
+is lost."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def test_twenty_reviewers_pulling_at_once_never_share_a_case_and_lose_none():
         try:
             barrier.wait()
             while True:
-                case = queues.case_next(actor=reviewers[index])
+                case = queues.case_pull(actor=reviewers[index])
                 if case is None:
                     return
                 taken[index].append(case.pk)
@@ -110,7 +111,7 @@ def test_next_case_skips_a_case_locked_by_another_transaction():
     holder.start()
     try:
         assert locked.wait(10)
-        case: Any = queues.case_next(actor=reviewer)
+        case: Any = queues.case_pull(actor=reviewer)
         assert case is not None and case.pk == second  # did not wait for, nor take, the first
     finally:
         release.set()

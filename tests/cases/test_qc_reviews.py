@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 
 from accounts.roles import Role
 from audit.models import AuditEvent
@@ -17,7 +18,12 @@ from cases.models import (
     ReportTrigger,
     ReviewReport,
 )
-from cases.qc.services import qc_dispute_decide, qc_dispute_raise, qc_review_complete
+from cases.qc.services import (
+    dispute_deciders,
+    qc_dispute_decide,
+    qc_dispute_raise,
+    qc_review_complete,
+)
 from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tests.cases.qc_helpers import decided_case, queued_review
 from tests.factories import make_user
@@ -226,3 +232,72 @@ def test_a_reviewer_cannot_decide_disputes(finding: QcReview, reviewer: Any) -> 
         qc_dispute_decide(
             actor=make_user(Role.REVIEWER), dispute_id=dispute.pk, status="upheld", comment="x"
         )
+
+
+def test_with_one_qc_lead_a_compliance_admin_decides_the_dispute(
+    finding: QcReview, reviewer: Any, qc_lead: Any, admin_user: Any
+) -> None:
+    dispute = qc_dispute_raise(actor=reviewer, review_id=finding.pk, reason="It was valid.")
+    # The only QC lead made the finding: without the admin, nobody could ever decide it.
+    assert list(dispute_deciders(finding)) == []
+    decided = qc_dispute_decide(
+        actor=admin_user, dispute_id=dispute.pk, status="dismissed", comment="The finding stands."
+    )
+    assert (decided.status, decided.decided_by) == (QcDisputeStatus.DISMISSED, admin_user)
+    event = AuditEvent.objects.get(action="qc.dispute_decided")
+    assert event.actor_id == admin_user.pk
+    assert event.after["decided_as"] == "compliance_admin"
+    assert event.after["finding_withdrawn"] is False
+
+
+def test_a_compliance_admin_does_not_decide_while_another_qc_lead_can(
+    finding: QcReview, reviewer: Any, admin_user: Any
+) -> None:
+    dispute = qc_dispute_raise(actor=reviewer, review_id=finding.pk, reason="It was valid.")
+    other_lead = make_user(Role.QC_LEAD)
+    with pytest.raises(NotAllowed) as exc:
+        qc_dispute_decide(actor=admin_user, dispute_id=dispute.pk, status="upheld", comment="x")
+    assert exc.value.code == "qc_lead_available"
+    dispute.refresh_from_db()
+    assert dispute.status == QcDisputeStatus.OPEN and dispute.decided_by is None
+    assert "qc.dispute_decided" not in _actions()
+    assert list(dispute_deciders(finding)) == [other_lead]
+
+
+def test_an_inactive_or_conflicted_lead_leaves_the_dispute_to_the_admin(
+    finding: QcReview, reviewer: Any, admin_user: Any
+) -> None:
+    dispute = qc_dispute_raise(actor=reviewer, review_id=finding.pk, reason="It was valid.")
+    make_user(Role.QC_LEAD, is_active=False)
+    finding.maker.groups.add(Group.objects.get_or_create(name=Role.QC_LEAD)[0])  # the maker
+    assert list(dispute_deciders(finding)) == []
+    decided = qc_dispute_decide(
+        actor=admin_user, dispute_id=dispute.pk, status="upheld", comment="Withdrawn."
+    )
+    assert decided.status == QcDisputeStatus.UPHELD
+
+
+def test_the_finding_author_never_decides_even_as_compliance_admin(
+    review: QcReview, reviewer: Any
+) -> None:
+    lead_and_admin = make_user(Role.QC_LEAD)
+    lead_and_admin.groups.add(Group.objects.get_or_create(name=Role.COMPLIANCE_ADMIN)[0])
+    qc_review_complete(actor=lead_and_admin, review_id=review.pk, **_disagree())
+    dispute = qc_dispute_raise(actor=reviewer, review_id=review.pk, reason="It was valid.")
+    with pytest.raises(NotAllowed) as exc:
+        qc_dispute_decide(
+            actor=lead_and_admin, dispute_id=dispute.pk, status="upheld", comment="Mine."
+        )
+    assert exc.value.code == "own_finding"
+    assert "qc.dispute_decided" not in _actions()
+
+
+def test_a_compliance_admin_who_made_the_decision_never_decides_its_dispute(
+    finding: QcReview, reviewer: Any
+) -> None:
+    dispute = qc_dispute_raise(actor=reviewer, review_id=finding.pk, reason="It was valid.")
+    reviewer.groups.add(Group.objects.get_or_create(name=Role.COMPLIANCE_ADMIN)[0])
+    reviewer._role_cache = None
+    with pytest.raises(NotAllowed) as exc:
+        qc_dispute_decide(actor=reviewer, dispute_id=dispute.pk, status="upheld", comment="Me.")
+    assert exc.value.code == "maker_checker"

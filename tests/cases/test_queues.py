@@ -121,8 +121,10 @@ def test_the_sweep_routes_cases_whose_stage_moved_on(default_queues):
 def test_next_case_claims_the_soonest_due_case_with_one_claim_event(default_queues, reviewer):
     later = open_case(due_in_hours=20)
     sooner = open_case(due_in_hours=2)
-    case = queues.case_next(actor=reviewer)
-    assert case is not None and case.pk == sooner.pk
+    found = queues.case_next(actor=reviewer)
+    assert found is not None and found.is_new
+    case = found.case
+    assert case.pk == sooner.pk
     assert case.state == CaseState.IN_REVIEW and case.assignee == reviewer
     assert case.assigned_at is not None
     assert claims(sooner) == ["case.claimed"]
@@ -134,9 +136,9 @@ def test_next_case_skips_held_and_senior_only_cases(default_queues, reviewer, ot
     open_case(due_in_hours=2, queue="onboarding-high-risk", risk_tier="high")
     open_case(due_in_hours=3, queue="edd", state=CaseState.EDD)
     free = open_case(due_in_hours=9)
-    case = queues.case_next(actor=reviewer)
+    case = queues.case_pull(actor=reviewer)
     assert case is not None and case.pk == free.pk
-    assert queues.case_next(actor=reviewer) is None
+    assert queues.case_pull(actor=reviewer) is None
 
 
 def test_a_senior_takes_senior_only_cases_but_never_their_own_for_second_approval(
@@ -149,9 +151,9 @@ def test_a_senior_takes_senior_only_cases_but_never_their_own_for_second_approva
         maker=senior,
     )
     edd = open_case(due_in_hours=2, queue="edd", state=CaseState.EDD)
-    first = queues.case_next(actor=senior)
+    first = queues.case_pull(actor=senior)
     assert first is not None and first.pk == edd.pk and first.state == CaseState.EDD
-    second = queues.case_next(actor=other_senior)
+    second = queues.case_pull(actor=other_senior)
     assert second is not None and second.pk == own.pk
     assert second.assignee == other_senior
     assert second.state == CaseState.PENDING_SECOND_APPROVAL
@@ -162,12 +164,86 @@ def test_next_case_is_refused_at_the_reviewers_cap(default_queues):
     reviewer = make_user(Role.REVIEWER, max_open_cases=1)
     open_case(due_in_hours=1)
     waiting = open_case(due_in_hours=2)
-    assert queues.case_next(actor=reviewer) is not None
+    assert queues.case_pull(actor=reviewer) is not None
     with pytest.raises(Conflict) as exc:
-        queues.case_next(actor=reviewer)
+        queues.case_pull(actor=reviewer)
     assert exc.value.code == "max_open_cases"
     waiting.refresh_from_db()
     assert waiting.assignee is None and claims(waiting) == []
+
+
+def test_next_case_opens_the_most_urgent_held_case_before_pulling_a_new_one(
+    default_queues, reviewer
+):
+    waiting = open_case(due_in_hours=1)  # unassigned, more urgent than anything held
+    later = open_case(due_in_hours=30, state=CaseState.IN_REVIEW, assignee=reviewer)
+    urgent = open_case(due_in_hours=5, state=CaseState.IN_REVIEW, assignee=reviewer)
+    found = queues.case_next(actor=reviewer)
+    assert found is not None and found.case.pk == urgent.pk and not found.is_new
+    # Opening a held case writes nothing and pulls nothing.
+    assert claims(urgent) == [] and claims(later) == [] and claims(waiting) == []
+    waiting.refresh_from_db()
+    assert waiting.assignee is None
+
+
+def test_next_case_pulls_a_new_case_once_the_reviewer_holds_none(default_queues, reviewer):
+    from cases import services
+
+    waiting = open_case(due_in_hours=1)
+    held = open_case(due_in_hours=5, state=CaseState.IN_REVIEW, assignee=reviewer)
+    first = queues.case_next(actor=reviewer)
+    assert first is not None and first.case.pk == held.pk and not first.is_new
+    services.case_release(actor=reviewer, case_id=held.pk)
+    second = queues.case_next(actor=reviewer)
+    assert second is not None and second.case.pk == waiting.pk and second.is_new
+    assert claims(waiting) == ["case.claimed"]
+    third = queues.case_next(actor=reviewer)  # now held: opened again, not a new pull
+    assert third is not None and third.case.pk == waiting.pk and not third.is_new
+    assert claims(waiting) == ["case.claimed"]
+
+
+def test_next_case_opens_held_edd_and_second_approval_cases_but_not_the_makers_own(
+    default_queues, senior
+):
+    own = open_case(
+        due_in_hours=1,
+        queue="second-approval",
+        state=CaseState.PENDING_SECOND_APPROVAL,
+        maker=senior,
+        assignee=senior,
+    )
+    edd = open_case(due_in_hours=2, queue="edd", state=CaseState.EDD, assignee=senior)
+    waiting_on_seller = open_case(due_in_hours=0.5, state=CaseState.INFO_REQUESTED, assignee=senior)
+    found = queues.case_next(actor=senior)
+    assert found is not None and found.case.pk == edd.pk and not found.is_new
+    assert own.pk != found.case.pk and waiting_on_seller.pk != found.case.pk
+
+
+def test_next_case_from_a_held_case_opens_the_next_held_one_and_never_pulls(
+    default_queues, reviewer
+):
+    waiting = open_case(due_in_hours=0.5)
+    viewing = open_case(due_in_hours=1, state=CaseState.IN_REVIEW, assignee=reviewer)
+    other = open_case(due_in_hours=8, state=CaseState.IN_REVIEW, assignee=reviewer)
+    found = queues.case_next(actor=reviewer, current=viewing.pk)
+    assert found is not None and found.case.pk == other.pk and not found.is_current
+    alone = queues.case_next(actor=reviewer, current=other.pk)
+    assert alone is not None and alone.case.pk == viewing.pk
+    ReviewCase.objects.filter(pk=viewing.pk).update(state=CaseState.WITHDRAWN)
+    only = queues.case_next(actor=reviewer, current=other.pk)
+    assert only is not None and only.case.pk == other.pk and only.is_current
+    waiting.refresh_from_db()
+    assert waiting.assignee is None and claims(waiting) == []
+
+
+def test_next_case_at_the_cap_opens_a_held_case_instead_of_refusing(default_queues):
+    reviewer = make_user(Role.REVIEWER, max_open_cases=1)
+    held = open_case(due_in_hours=3, state=CaseState.IN_REVIEW, assignee=reviewer)
+    waiting = open_case(due_in_hours=1)
+    found = queues.case_next(actor=reviewer)
+    assert found is not None and found.case.pk == held.pk
+    waiting.refresh_from_db()
+    assert waiting.assignee is None
 
 
 def test_only_reviewers_take_the_next_case(default_queues, qc_lead, seller):
@@ -175,6 +251,8 @@ def test_only_reviewers_take_the_next_case(default_queues, qc_lead, seller):
     for user in (qc_lead, seller):
         with pytest.raises(NotAllowed):
             queues.case_next(actor=user)
+        with pytest.raises(NotAllowed):
+            queues.case_pull(actor=user)
     case.refresh_from_db()
     assert case.assignee is None
 
@@ -183,7 +261,7 @@ def test_a_released_case_goes_back_unassigned(default_queues, reviewer):
     from cases import services
 
     open_case()
-    case = queues.case_next(actor=reviewer)
+    case = queues.case_pull(actor=reviewer)
     assert case is not None
     released = services.case_release(actor=reviewer, case_id=case.pk)
     assert released.assignee is None and released.assigned_at is None

@@ -74,7 +74,7 @@ def enrich(case: Any) -> None:
             document=doc,
             check_name="file_type",
             outcome=CheckOutcome.PASSED,
-            code="file_type_ok",
+            code="file_type_allowed",
             message_en="The file is a PDF.",
             message_zh="文件为 PDF。",
         )
@@ -82,7 +82,7 @@ def enrich(case: Any) -> None:
             document=doc,
             check_name="expiry",
             outcome=CheckOutcome.WARNING,
-            code="expiry_soon",
+            code="document_expiring_soon",
             message_en="Expires within the warning window.",
             message_zh="即将过期。",
         )

@@ -162,12 +162,32 @@ def test_the_maker_disputes_once_from_the_findings_page(
     assert "Dispute this finding" not in page and "It was fine." in page
 
 
-def test_the_lead_who_made_the_finding_sees_the_decide_form_disabled(
+def _dispute_card(page: str, dispute: QcDispute) -> str:
+    match = re.search(rf'<article[^>]*id="dispute-{dispute.pk}".*?</article>', page, re.S)
+    assert match, page
+    return match.group(0)
+
+
+def _submit_rendered_form(client: Client, card: str, choices: dict[str, str]) -> Any:
+    """Posts the card's form as a browser would: to its action, with its own field names
+    (the CSRF token included), filling in `choices`."""
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', card, re.S)
+    assert form, card
+    action, body = form.group(1), form.group(2)
+    names = set(re.findall(r'name="([^"]+)"', body))
+    assert set(choices) <= names, names
+    data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', body))
+    return client.post(action, {**data, **choices})
+
+
+def test_the_lead_who_made_the_finding_sees_who_decides_and_no_dead_button(
     qc_client: Client, finding: QcReview, reviewer: Any
 ) -> None:
     dispute = qc_dispute_raise(actor=reviewer, review_id=finding.pk, reason="It was fine.")
-    page = qc_client.get(reverse("qc:disputes")).content.decode()
-    assert "You made this finding" in page
+    card = _dispute_card(qc_client.get(reverse("qc:disputes")).content.decode(), dispute)
+    assert "You made this finding" in card
+    assert "a compliance admin decides it" in card
+    assert "<button" not in card and "disabled" not in card  # nothing to press that does nothing
     response = qc_client.post(
         reverse("qc:dispute_decide", args=[dispute.pk]), {"status": "upheld", "comment": "x"}
     )
@@ -237,3 +257,45 @@ def test_the_csv_export_has_one_row_per_reviewer_and_week(
     assert lines[0].startswith("week_start,iso_week,reviewer,reviewed,agree,findings")
     assert len(lines) == 2
     assert f",{reviewer.username},1,0,1,0,1,0.0," in lines[1]
+
+
+def test_with_one_qc_lead_the_compliance_admin_decides_from_the_page(
+    finding: QcReview, reviewer: Any, admin_user: Any
+) -> None:
+    dispute = qc_dispute_raise(actor=reviewer, review_id=finding.pk, reason="It was fine.")
+    admin = _client(admin_user)
+    card = _dispute_card(admin.get(reverse("qc:disputes")).content.decode(), dispute)
+    assert 'type="submit"' in card and ">Decide<" in card
+    refused = _submit_rendered_form(admin, card, {"status": "upheld", "comment": ""})
+    assert refused.status_code == 400
+    dispute.refresh_from_db()
+    assert dispute.status == "open"
+    response = _submit_rendered_form(
+        admin, card, {"status": "upheld", "comment": "The rationale was enough."}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("qc:disputes")
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.decided_by) == ("upheld", admin_user)
+    page = admin.get(reverse("qc:disputes")).content.decode()
+    assert "No open dispute." in page
+
+
+def test_the_admin_sees_who_decides_while_another_qc_lead_can(
+    finding: QcReview, reviewer: Any, admin_user: Any
+) -> None:
+    dispute = qc_dispute_raise(actor=reviewer, review_id=finding.pk, reason="It was fine.")
+    other = make_user(Role.QC_LEAD, username="lead-two")
+    admin = _client(admin_user)
+    card = _dispute_card(admin.get(reverse("qc:disputes")).content.decode(), dispute)
+    assert "<button" not in card and "lead-two" in card
+    response = admin.post(
+        reverse("qc:dispute_decide", args=[dispute.pk]), {"status": "upheld", "comment": "x"}
+    )
+    assert response.status_code == 403
+    lead_card = _dispute_card(_client(other).get(reverse("qc:disputes")).content.decode(), dispute)
+    response = _submit_rendered_form(
+        _client(other), lead_card, {"status": "dismissed", "comment": "The finding stands."}
+    )
+    assert response.status_code == 302
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.decided_by) == ("dismissed", other)

@@ -59,8 +59,27 @@ def test_next_case_opens_the_claimed_case(default_queues, reviewer, reviewer_cli
     assert response.status_code == 302
     assert response["Location"] == reverse("cases:case_detail", kwargs={"case_id": case.pk})
     assert ReviewCase.objects.get(pk=case.pk).assignee == reviewer
+    ReviewCase.objects.filter(pk=case.pk).update(state=CaseState.WITHDRAWN)
     empty = reviewer_client.post(reverse("cases:next_case"))
     assert empty.status_code == 302 and empty["Location"] == reverse("cases:queue")
+
+
+def test_next_case_reopens_the_most_urgent_held_case_with_a_message(
+    default_queues, reviewer, reviewer_client
+):
+    open_case(due_in_hours=1)  # waiting, unassigned
+    open_case(due_in_hours=20, state=CaseState.IN_REVIEW, assignee=reviewer)
+    urgent = open_case(due_in_hours=4, state=CaseState.IN_REVIEW, assignee=reviewer)
+    response = reviewer_client.post(
+        reverse("cases:next_case"), follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.redirect_chain[0][0] == reverse(
+        "cases:case_detail", kwargs={"case_id": urgent.pk}
+    )
+    page = response.content.decode()
+    assert f"Case #{urgent.pk} is the most urgent of the cases you hold." in page
+    assert "No case is waiting" not in page
+    assert ReviewCase.objects.filter(assignee=reviewer).count() == 2  # nothing pulled
 
 
 def test_sellers_cannot_take_cases(default_queues, seller_client):
@@ -101,3 +120,18 @@ def test_the_availability_toggle_in_the_nav(default_queues, reviewer, reviewer_c
     reviewer_client.post(reverse("cases:availability"), {"is_available": "0"})
     reviewer.refresh_from_db()
     assert reviewer.is_available is False
+
+
+def test_next_case_on_the_case_page_moves_to_another_held_case(
+    default_queues, reviewer, reviewer_client
+):
+    viewing = open_case(due_in_hours=1, state=CaseState.IN_REVIEW, assignee=reviewer)
+    other = open_case(due_in_hours=9, state=CaseState.IN_REVIEW, assignee=reviewer)
+    page = reviewer_client.get(reverse("cases:case_detail", kwargs={"case_id": viewing.pk}))
+    assert f'name="current" value="{viewing.pk}"' in page.content.decode()
+    response = reviewer_client.post(reverse("cases:next_case"), {"current": viewing.pk})
+    assert response["Location"] == reverse("cases:case_detail", kwargs={"case_id": other.pk})
+    alone = reviewer_client.post(
+        reverse("cases:next_case"), {"current": other.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert alone["Location"] == reverse("cases:case_detail", kwargs={"case_id": viewing.pk})
