@@ -70,6 +70,7 @@ EVENT_LABELS: dict[str, Promise | Label] = {
     "case.pending_second_approval": Label("Waiting for the second approval", "等待第二次审批"),
     "case.draft": Label("Back to draft", "已退回草稿"),
     "document.uploaded": Label("Document uploaded", "文件已上传"),
+    "brand_chain.updated": Label("Brand authorization chain updated", "品牌授权链已更新"),
     "document.checked": Label("Document checks run", "文件检查已完成"),
     "document.expiring": Label("Document expiring", "文件即将过期"),
     "screening.completed": Label("Sanctions screening run", "已完成制裁名单筛查"),

@@ -48,6 +48,11 @@ CHECK_LABELS = _pairs(
             "Same registration number elsewhere",
             "其他商户的相同注册号",
         ),
+        "duplicate_file_signal": ("Fraud-ring signal: same file", "团伙风险信号：相同文件"),
+        "duplicate_registration_signal": (
+            "Fraud-ring signal: same registration number",
+            "团伙风险信号：相同注册号",
+        ),
         "registration_number": ("Registration number", "注册号"),
         "expiry": ("Validity dates", "有效期"),
         "holder_name": ("Holder name", "持有人名称"),
@@ -58,6 +63,7 @@ CHECK_LABELS = _pairs(
 CHECK_CODE_LABELS = _pairs(
     {
         "check_error": ("Could not be checked", "无法自动检查"),
+        "valid_indefinitely": ("Valid indefinitely", "长期有效"),
         # integrity
         "sha256_matches": ("Unchanged since upload", "上传后未被改动"),
         "file_missing": ("File missing from storage", "存储中缺少文件"),
