@@ -110,13 +110,23 @@ def policy_draft_create(*, actor: Any) -> PolicyVersion:
     )
     _mark_editor(draft, actor)
     if base is not None:
+        through = RequirementRule.document_types.through
         for rule in base.rules.prefetch_related("document_types").order_by("pk"):
-            types = list(rule.document_types.all())
-            rule.pk = None
-            rule.id = None
-            rule.policy = draft
-            rule.save()
-            rule.document_types.set(types)
+            type_ids = [t.pk for t in rule.document_types.all()]
+            copy = RequirementRule.objects.create(
+                policy=draft,
+                code=rule.code,
+                capability_kind=rule.capability_kind,
+                entity_type=rule.entity_type,
+                country=rule.country,
+                category_id=rule.category_id,
+                person_scope=rule.person_scope,
+                label_en=rule.label_en,
+                label_zh=rule.label_zh,
+            )
+            through.objects.bulk_create(
+                [through(requirementrule_id=copy.pk, documenttype_id=t) for t in type_ids]
+            )
     audit_record(
         action="policy.draft_created",
         actor=actor,
