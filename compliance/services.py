@@ -729,9 +729,8 @@ def _user_snapshot(user: User) -> dict[str, Any]:
 
 
 def _lock_staff_user(user_id: int) -> User:
-    user = selectors.staff_user_queryset().select_for_update(of=("self",)).filter(pk=user_id)
-    found = user.first()
-    if found is None:
+    found = User.objects.select_for_update().filter(pk=user_id).first()
+    if found is None or not selectors.staff_user_queryset().filter(pk=found.pk).exists():
         raise NotFound(_("No such staff member."))
     return found
 
