@@ -321,3 +321,37 @@ def test_discarding_the_draft_leaves_the_published_version(reference, admin_clie
     assert list(PolicyVersion.objects.values_list("version", flat=True)) == [1]
     assert reference.rules.count() > 0
     assert AuditEvent.objects.filter(action="policy.draft_discarded").count() == 1
+
+
+def test_staff_without_the_role_cannot_draft_or_publish(reference, reviewer, admin_user):
+    with pytest.raises(NotAllowed):
+        services.policy_draft_create(actor=reviewer)
+    services.policy_draft_create(actor=admin_user)
+    services.policy_rule_save(actor=admin_user, rule_id=None, data=_rule_data())
+    with pytest.raises(NotAllowed):
+        services.policy_publish(actor=reviewer)
+    assert active_policy() == reference
+
+
+def test_a_draft_is_published_once(reference, admin_user, other_admin):
+    """The second of two publications (a double click, a second admin at the same time)
+    finds no draft: it is locked and published by the first."""
+    services.policy_draft_create(actor=admin_user)
+    services.policy_rule_save(actor=admin_user, rule_id=None, data=_rule_data())
+    services.policy_publish(actor=other_admin)
+    with pytest.raises(NotFound):
+        services.policy_publish(actor=other_admin)
+    assert AuditEvent.objects.filter(action="policy.published").count() == 1
+
+
+def test_the_policy_page_runs_a_bounded_number_of_queries(
+    reference, admin_client, admin_user, django_assert_max_num_queries
+):
+    services.policy_draft_create(actor=admin_user)
+    for n in range(30):
+        services.policy_rule_save(
+            actor=admin_user, rule_id=None, data=_rule_data(code=f"extra_{n}")
+        )
+    with django_assert_max_num_queries(30):
+        response = admin_client.get("/compliance/policy/")
+    assert response.context["diff"].added == 30

@@ -207,3 +207,13 @@ def test_the_navigation_links_the_pages_for_compliance_admins_only(admin_client,
     client = Client()
     client.force_login(reviewer)
     assert 'href="/compliance/"' not in client.get("/review/").content.decode()
+
+
+def test_the_users_page_runs_a_bounded_number_of_queries(
+    admin_client, django_assert_max_num_queries
+):
+    for _ in range(30):
+        make_user(Role.REVIEWER)
+    with django_assert_max_num_queries(15):
+        response = admin_client.get("/compliance/users/")
+    assert len(response.context["users"]) == 31
