@@ -32,6 +32,7 @@ from accounts.roles import Role, has_role, is_staff_member
 from audit.services import audit_record
 from cases.models import QcSamplingRule, ReasonCode
 from config.errors import DomainError, NotFound
+from config.i18n import is_chinese
 from kyc.models import RiskSettings
 from kyc.risk import country_class_label, risk_figures
 from kyc.risk_data import PROHIBITED_CATEGORY_POINTS
@@ -94,7 +95,11 @@ def admin_only(view: View) -> View:
 
 def _history(events: Any) -> list[dict[str, Any]]:
     return [
-        {"event": e, "label": ACTION_LABELS.get(e.action, e.action), "actor": e.actor_repr}
+        {
+            "event": e,
+            "label": ACTION_LABELS.get(e.action, e.action),
+            "actor": _("system") if e.actor_type == "system" else e.actor_repr,
+        }
         for e in events
     ]
 
@@ -408,7 +413,12 @@ def _risk_context(**forms: Any) -> dict[str, Any]:
             {"class": c, "label": country_class_label(c), "countries": sorted(c.countries)}
             for c in figures.country_classes
         ],
-        "prohibited_categories": [c for c in categories if c.is_prohibited],
+        # A list inside a sentence: Chinese punctuation on the Chinese page.
+        "prohibited_categories": ("、" if is_chinese() else ", ").join(
+            str(c.name) for c in categories if c.is_prohibited
+        )
+        + ("。" if is_chinese() else "."),
+        "has_prohibited": any(c.is_prohibited for c in categories),
         "prohibited_points": PROHIBITED_CATEGORY_POINTS,
         "thresholds_form": forms.get("thresholds_form")
         or ThresholdsForm(initial=figures.thresholds),
