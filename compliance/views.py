@@ -509,6 +509,11 @@ def risk_country_class(request: HttpRequest, code: str) -> HttpResponseBase:
 # --------------------------------------------------------------------------- QC sampling
 
 
+def _percent(rate: Decimal) -> str:
+    """0.1250 as "12.5" (no trailing zeros, no exponent)."""
+    return f"{(rate * 100).normalize():f}"
+
+
 @admin_only
 @require_http_methods(["GET"])
 def qc_sampling(request: HttpRequest) -> HttpResponse:
@@ -517,7 +522,10 @@ def qc_sampling(request: HttpRequest) -> HttpResponse:
         "compliance/qc_sampling.html",
         {
             "tab": "qc",
-            "rules": QcSamplingRule.objects.order_by("code"),
+            "rules": [
+                {"rule": r, "percent": _percent(r.rate)}
+                for r in QcSamplingRule.objects.order_by("code")
+            ],
             "history": _history(selectors.recent_changes(prefix="qc_sampling_rule.")),
         },
     )
@@ -550,7 +558,7 @@ def qc_sampling_rule(request: HttpRequest, rule_id: int) -> HttpResponseBase:
     else:
         form = QcSamplingRuleForm(
             initial={
-                "rate_percent": (rule.rate * 100).normalize(),
+                "rate_percent": _percent(rule.rate),
                 "min_per_reviewer_per_week": rule.min_per_reviewer_per_week,
                 "is_active": rule.is_active,
             }

@@ -217,3 +217,13 @@ def test_a_rate_above_100_percent_is_refused(reference, admin_client):
     rule.refresh_from_db()
     assert rule.rate == Decimal("0.1000")
     assert not AuditEvent.objects.filter(action="qc_sampling_rule.changed").exists()
+
+
+def test_the_sampling_page_shows_rates_as_percentages(reference, admin_client):
+    QcSamplingRule.objects.filter(code="approvals").update(rate=Decimal("0.125"))
+    response = admin_client.get("/compliance/qc-sampling/")
+    rows = {row["rule"].code: row["percent"] for row in response.context["rules"]}
+    assert rows["approvals"] == "12.5" and rows["high-risk-approvals"] == "100"
+    rule = QcSamplingRule.objects.get(code="approvals")
+    form = admin_client.get(f"/compliance/qc-sampling/{rule.pk}/").context["form"]
+    assert form.initial["rate_percent"] == "12.5"
