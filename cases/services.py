@@ -1016,6 +1016,9 @@ def case_requirements(
     """The requirements objects of the case's capabilities, with rejection reasons and the
     open RFI deadline filled in. Uses the case's prefetched capabilities and the caller's
     documents (with check results) when it has them."""
+    if policy is None and not case.is_open and case.policy_version_id is not None:
+        # A closed case is read under the version it was decided under, not a newer one.
+        policy = case.policy_version
     prefetched = getattr(case, "_prefetched_objects_cache", {}).get("capabilities")
     capabilities = (
         list(prefetched)

@@ -65,6 +65,12 @@ class PolicyVersion(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A draft (published_at null) is edited on the compliance pages; everyone who changed it
+    # is an editor, and no editor may publish it (four-eyes, compliance/services.py).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    editors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-version"]
@@ -75,6 +81,10 @@ class PolicyVersion(models.Model):
     @property
     def label(self) -> str:
         return f"requirements-v{self.version}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
 
 class PersonScope(models.TextChoices):
@@ -377,3 +387,41 @@ class DocumentPreview(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class RiskSettings(models.Model):
+    """The risk score's editable figures (one row, pk=1): the tier thresholds, the country
+    classes with their points and member countries, and the points per category code.
+    Compliance admins edit them on their pages (audited); kyc/risk.py reads the row once per
+    score and falls back to the figures in kyc/risk_data.py when it is missing. The other
+    factor points stay in kyc/risk_data.py (code, reviewed like code)."""
+
+    medium_points = models.PositiveIntegerField()
+    high_points = models.PositiveIntegerField()
+    prohibited_points = models.PositiveIntegerField()
+    # Most severe first: [{"code", "label_en", "label_zh", "points", "nationality_points",
+    # "countries": ["CU", ...]}]
+    country_classes = models.JSONField(default=list)
+    category_points = models.JSONField(default=dict)  # {"food": 10, ...}
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "risk settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(medium_points__lt=models.F("high_points"))
+                & models.Q(high_points__lt=models.F("prohibited_points")),
+                name="risk_thresholds_ascending",
+            )
+        ]
+
+    @property
+    def thresholds(self) -> dict[str, int]:
+        return {
+            "medium": self.medium_points,
+            "high": self.high_points,
+            "prohibited": self.prohibited_points,
+        }

@@ -2,9 +2,10 @@
 
 Factors: country (of registration, and each person's nationality), category, business
 model, sanctions screening, ownership opacity, PEP, failed document checks and duplicate
-signals (fraud-ring). The figures live in kyc/risk_data.py, the tier thresholds in
-settings.KYC_RISK_TIER_THRESHOLDS. A confirmed sanctions match makes the merchant
-prohibited whatever the sum.
+signals (fraud-ring). The tier thresholds, the country classes and the category points are
+data (kyc.RiskSettings, edited by compliance admins; seeded from kyc/risk_data.py and
+settings.KYC_RISK_TIER_THRESHOLDS); the other figures live in kyc/risk_data.py. A confirmed
+sanctions match makes the merchant prohibited whatever the sum.
 
 `merchant_risk` only reads (a fixed number of queries whatever the merchant's size);
 `risk_assess` stores the result as a RiskAssessment with one audit event.
@@ -25,6 +26,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
+from config.i18n import localized
 from merchants.models import (
     Capability,
     CapabilityKind,
@@ -43,6 +45,7 @@ from .models import (
     DocumentCheckResult,
     DocumentStatus,
     RiskAssessment,
+    RiskSettings,
     ScreeningMatch,
 )
 
@@ -65,11 +68,52 @@ def tier_rank(tier: str) -> int:
     return TIER_ORDER.index(tier) if tier in TIER_ORDER else 0
 
 
-def tier_for_points(points: int) -> str:
-    thresholds = {
-        **DEFAULT_TIER_THRESHOLDS,
-        **getattr(settings, "KYC_RISK_TIER_THRESHOLDS", {}),
-    }
+def default_tier_thresholds() -> dict[str, int]:
+    """The thresholds a fresh installation starts with (the deployment's settings)."""
+    merged = {**DEFAULT_TIER_THRESHOLDS, **getattr(settings, "KYC_RISK_TIER_THRESHOLDS", {})}
+    return {tier: int(merged[tier]) for tier in DEFAULT_TIER_THRESHOLDS}
+
+
+@dataclass(frozen=True)
+class RiskFigures:
+    """The editable figures one score uses, read once (one query) per score."""
+
+    thresholds: dict[str, int]
+    country_classes: tuple[risk_data.CountryClass, ...]
+    category_points: dict[str, int]
+
+
+def risk_figures() -> RiskFigures:
+    """The figures compliance admins maintain (kyc.RiskSettings), or the code's defaults when
+    no row exists (a database flushed by a test)."""
+    row = RiskSettings.objects.filter(pk=1).first()
+    if row is None:
+        return RiskFigures(
+            thresholds=default_tier_thresholds(),
+            country_classes=risk_data.COUNTRY_CLASSES,
+            category_points=dict(risk_data.CATEGORY_POINTS),
+        )
+    classes = tuple(
+        risk_data.CountryClass(
+            code=str(c["code"]),
+            label=str(c.get("label_en") or c["code"]),
+            label_zh=str(c.get("label_zh") or ""),
+            points=int(c.get("points", 0)),
+            nationality_points=int(c.get("nationality_points", 0)),
+            countries=frozenset(str(x).upper() for x in c.get("countries", [])),
+        )
+        for c in row.country_classes
+    )
+    return RiskFigures(
+        thresholds=row.thresholds,
+        country_classes=classes,
+        category_points={str(k): int(v) for k, v in row.category_points.items()},
+    )
+
+
+def tier_for_points(points: int, thresholds: dict[str, int] | None = None) -> str:
+    if thresholds is None:
+        thresholds = risk_figures().thresholds
     for tier in reversed(TIER_ORDER[1:]):
         if points >= int(thresholds[str(tier)]):
             return str(tier)
@@ -100,6 +144,8 @@ class RiskScore:
     points: int = 0
     factors: list[dict[str, Any]] = field(default_factory=list)
     forced_tier: str = ""
+    # The thresholds in force when the score was computed (None: read them when asked).
+    thresholds: dict[str, int] | None = None
 
     def add(self, code: str, points: int, reason: Any, **params: Any) -> None:
         if isinstance(reason, str) and not params:
@@ -111,7 +157,7 @@ class RiskScore:
 
     @property
     def tier(self) -> str:
-        computed = tier_for_points(self.points)
+        computed = tier_for_points(self.points, self.thresholds)
         if self.forced_tier and tier_rank(self.forced_tier) > tier_rank(computed):
             return self.forced_tier
         return computed
@@ -139,8 +185,10 @@ DUPLICATE_REASONS: dict[str, Any] = {
 }
 
 
-def _country_factors(score: RiskScore, merchant: Merchant, people: list[Person]) -> None:
-    classes = risk_data.country_classes(merchant.country)
+def _country_factors(
+    score: RiskScore, merchant: Merchant, people: list[Person], figures: RiskFigures
+) -> None:
+    classes = risk_data.country_classes(merchant.country, figures.country_classes)
     if classes:
         worst = classes[0]
         score.add(
@@ -151,7 +199,7 @@ def _country_factors(score: RiskScore, merchant: Merchant, people: list[Person])
             classes=_labels(classes),
         )
     for person in people:
-        person_classes = risk_data.country_classes(person.nationality)
+        person_classes = risk_data.country_classes(person.nationality, figures.country_classes)
         if person_classes and person_classes[0].nationality_points:
             worst = person_classes[0]
             score.add(
@@ -164,12 +212,32 @@ def _country_factors(score: RiskScore, merchant: Merchant, people: list[Person])
             )
 
 
+class _ClassLabel:
+    """A country class's name in the language active when it is rendered (_bilingual
+    renders the reason in each language)."""
+
+    def __init__(self, country_class: risk_data.CountryClass) -> None:
+        self.country_class = country_class
+
+    def __str__(self) -> str:
+        c = self.country_class
+        if c.label_zh:
+            return localized(c.label, c.label_zh)
+        return str(CLASS_LABELS.get(c.code, c.label))
+
+
+def country_class_label(country_class: risk_data.CountryClass) -> str:
+    """A country class's name in the active language."""
+    return str(_ClassLabel(country_class))
+
+
 def _labels(classes: Iterable[risk_data.CountryClass]) -> list[Any]:
-    # Lazy: _bilingual renders them in each language.
-    return [CLASS_LABELS.get(c.code, c.label) for c in classes]
+    return [_ClassLabel(c) for c in classes]
 
 
-def _category_factors(score: RiskScore, capabilities: list[Capability]) -> None:
+def _category_factors(
+    score: RiskScore, capabilities: list[Capability], figures: RiskFigures
+) -> None:
     for capability in capabilities:
         category = capability.category
         if category is None:
@@ -182,7 +250,7 @@ def _category_factors(score: RiskScore, capabilities: list[Capability]) -> None:
                 category=BilingualText(category.name_en, category.name_zh),
             )
             continue
-        points = risk_data.CATEGORY_POINTS.get(category.code, 0)
+        points = figures.category_points.get(category.code, 0)
         if points:
             score.add(
                 f"category_{category.code}",
@@ -350,9 +418,10 @@ def _check_factors(score: RiskScore, results: list[tuple[Any, ...]]) -> None:
 
 
 def merchant_risk(merchant: Merchant) -> RiskScore:
-    """The merchant's score from what is on file now. Read-only; four queries (people,
-    category capabilities, screening matches, non-passing check results)."""
-    score = RiskScore()
+    """The merchant's score from what is on file now. Read-only; five queries (the risk
+    settings, people, category capabilities, screening matches, non-passing check results)."""
+    figures = risk_figures()
+    score = RiskScore(thresholds=figures.thresholds)
     people = list(merchant.people.all())
     capabilities = list(
         Capability.objects.filter(merchant=merchant, kind=CapabilityKind.CATEGORY)
@@ -377,8 +446,8 @@ def merchant_risk(merchant: Merchant) -> RiskScore:
         .order_by("id")
         .values_list("outcome", "code", "document_id")
     )
-    _country_factors(score, merchant, people)
-    _category_factors(score, capabilities)
+    _country_factors(score, merchant, people, figures)
+    _category_factors(score, capabilities, figures)
     _business_model_factor(score, merchant)
     _screening_factors(score, matches)
     _ownership_factors(score, merchant, people)

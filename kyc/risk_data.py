@@ -21,6 +21,7 @@ class CountryClass:
     points: int  # for the merchant's country of registration
     nationality_points: int  # for a person's nationality
     countries: frozenset[str]
+    label_zh: str = ""
 
 
 # Comprehensive embargoes (OFAC country programmes, EU and UN measures): dealing with a party
@@ -105,10 +106,37 @@ COUNTRY_CLASSES: tuple[CountryClass, ...] = (
 )
 
 
-def country_classes(country: str) -> list[CountryClass]:
+# The Chinese names of the classes above: the first copy of kyc.RiskSettings (the migration
+# seeding it and the fallback when the row is missing) carries them.
+COUNTRY_CLASS_LABELS_ZH: dict[str, str] = {
+    "embargoed": "全面制裁 / 禁运",
+    "fatf_call_for_action": "FATF 呼吁采取行动的司法管辖区（黑名单）",
+    "broadly_sanctioned": "大范围制裁项目",
+    "fatf_increased_monitoring": "FATF 加强监控的司法管辖区（灰名单）",
+}
+
+
+def country_classes(
+    country: str, classes: tuple[CountryClass, ...] = COUNTRY_CLASSES
+) -> list[CountryClass]:
     """Every class a country (ISO 3166-1 alpha-2) belongs to, most severe first."""
     code = (country or "").strip().upper()
-    return [c for c in COUNTRY_CLASSES if code in c.countries]
+    return [c for c in classes if code in c.countries]
+
+
+def default_country_classes() -> list[dict[str, object]]:
+    """The classes above as kyc.RiskSettings.country_classes stores them."""
+    return [
+        {
+            "code": c.code,
+            "label_en": c.label,
+            "label_zh": COUNTRY_CLASS_LABELS_ZH.get(c.code, ""),
+            "points": c.points,
+            "nationality_points": c.nationality_points,
+            "countries": sorted(c.countries),
+        }
+        for c in COUNTRY_CLASSES
+    ]
 
 
 # Categories by code (merchants.Category.code): the more regulated the goods, the more a

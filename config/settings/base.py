@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "merchants",
     "kyc",
     "cases",
+    "compliance",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ from kyc.models import (
     DocumentCheckResult,
     DocumentStatus,
     RiskAssessment,
+    RiskSettings,
 )
 from kyc.risk import looks_like_entity, merchant_risk, risk_assess, tier_for_points
 from merchants.models import Capability, CapabilityKind, CapabilityStatus, Category, Person
@@ -147,8 +148,10 @@ def test_open_screening_hits_make_the_merchant_high_risk(merchant):
     assert "GOLDEN HARBOR TRADING LIMITED" in score.factors[0]["reason"]
 
 
-def test_a_confirmed_match_is_prohibited_whatever_the_thresholds(merchant, settings):
-    settings.KYC_RISK_TIER_THRESHOLDS = {"medium": 500, "high": 1000, "prohibited": 5000}
+def test_a_confirmed_match_is_prohibited_whatever_the_thresholds(merchant):
+    RiskSettings.objects.filter(pk=1).update(
+        medium_points=500, high_points=1000, prohibited_points=5000
+    )
     entry = make_entry(make_list(), "GOLDEN HARBOR TRADING LIMITED")
     make_match(merchant, entry, status=Disposition.CONFIRMED)
     score = merchant_risk(merchant)
@@ -307,7 +310,15 @@ def test_default_tier_thresholds(points, tier):
     assert tier_for_points(points) == tier
 
 
-def test_tier_thresholds_come_from_settings(merchant, settings):
+def test_tier_thresholds_come_from_the_risk_settings(merchant):
+    merchant.business_model = "cross_border_b2b"  # 10 points
+    assert merchant_risk(merchant).tier == "low"
+    RiskSettings.objects.filter(pk=1).update(medium_points=5, high_points=10, prohibited_points=50)
+    assert merchant_risk(merchant).tier == "high"
+
+
+def test_without_a_settings_row_the_thresholds_come_from_the_deployment(merchant, settings):
+    RiskSettings.objects.all().delete()
     merchant.business_model = "cross_border_b2b"  # 10 points
     assert merchant_risk(merchant).tier == "low"
     settings.KYC_RISK_TIER_THRESHOLDS = {"medium": 5, "high": 10, "prohibited": 50}
@@ -344,7 +355,7 @@ def test_scoring_runs_a_constant_number_of_queries(ready_case, django_assert_num
             _result(doc, f"check_{index}", CheckOutcome.FAILED, f"code_{index}")
     for code in ("food", "cosmetics", "medical-devices"):
         _apply(merchant, code)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):  # the risk settings, then the merchant's four
         merchant_risk(merchant)
 
 

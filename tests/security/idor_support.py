@@ -353,6 +353,21 @@ def _webhooks(admin: Any) -> dict[str, Any]:
     return {"subscription": sub.pk, "delivery": delivery.pk, "event": event.pk}
 
 
+def _compliance(admin: Any) -> dict[str, Any]:
+    """What the compliance admin pages edit: a rule of a draft policy version, a reason
+    code, a QC sampling rule, a risk country class."""
+    from cases.models import QcSamplingRule, ReasonCode
+    from compliance.services import policy_draft_create
+
+    draft = policy_draft_create(actor=admin)
+    return {
+        "draft_rule": draft.rules.order_by("pk").first().pk,
+        "reason": ReasonCode.objects.order_by("pk").first().pk,
+        "qc_rule": QcSamplingRule.objects.order_by("pk").first().pk,
+        "risk_class": "embargoed",
+    }
+
+
 def build_world() -> World:
     from cases.models import QcDraw
     from cases.reference_data import load_reference_data
@@ -414,6 +429,7 @@ def build_world() -> World:
         "category_food": Category.objects.get(code="food").pk,
         "reviewer_2": reviewer_2.pk,
         **_webhooks(users["admin"]),
+        **_compliance(users["admin"]),
     }
     # One API token per user; a seller's token is "theirs" (A's, B's), a staff one not.
     for role, user in users.items():

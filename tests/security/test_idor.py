@@ -319,6 +319,39 @@ TABLE: list[Row] = [
     Row("POST", "/webhooks/deliveries/{delivery}/redeliver/",
         (302, 404, 404, 403, 403, 403, 302, 404), {}),
     Row("GET", "/webhooks/events/{event}/", (302, 404, 404, 403, 403, 403, 200, 404)),
+    # ---------------------------------------------------------------- pages: compliance admin
+    Row("GET", "/compliance/policy/draft/rules/{draft_rule}/",
+        (302, 404, 404, 403, 403, 403, 200, 404)),
+    Row("POST", "/compliance/policy/draft/rules/{draft_rule}/",
+        (302, 404, 404, 403, 403, 403, 302, 404),
+        {"code": "idor_rule", "capability_kind": "sell", "entity_type": "", "country": "",
+         "category": "", "person_scope": "", "document_types": ["{doctype_license}"],
+         "label_en": "IDOR rule", "label_zh": "IDOR 规则"}),
+    Row("POST", "/compliance/policy/draft/rules/{draft_rule}/delete/",
+        (302, 404, 404, 403, 403, 403, 302, 404), {}),
+    Row("GET", "/compliance/reason-codes/{reason}/", (302, 404, 404, 403, 403, 403, 200, 404)),
+    Row("POST", "/compliance/reason-codes/{reason}/", (302, 404, 404, 403, 403, 403, 302, 404),
+        {"kind": "rejection", "severity": "retry", "text_en": "Reworded.", "text_zh": "改写。"}),
+    Row("POST", "/compliance/reason-codes/{reason}/toggle/",
+        (302, 404, 404, 403, 403, 403, 302, 404), {}),
+    Row("GET", "/compliance/risk/countries/{risk_class}/",
+        (302, 404, 404, 403, 403, 403, 200, 404)),
+    Row("POST", "/compliance/risk/countries/{risk_class}/",
+        (302, 404, 404, 403, 403, 403, 302, 404),
+        {"label_en": "Embargo", "label_zh": "禁运", "points": "100", "nationality_points": "60",
+         "countries": "CU IR KP"}),
+    Row("GET", "/compliance/qc-sampling/{qc_rule}/", (302, 404, 404, 403, 403, 403, 200, 404)),
+    Row("POST", "/compliance/qc-sampling/{qc_rule}/", (302, 404, 404, 403, 403, 403, 302, 404),
+        {"rate_percent": "20", "min_per_reviewer_per_week": "2", "is_active": "on"}),
+    Row("GET", "/compliance/users/{reviewer_2}/", (302, 404, 404, 403, 403, 403, 200, 404)),
+    Row("POST", "/compliance/users/{reviewer_2}/", (302, 404, 404, 403, 403, 403, 302, 404),
+        {"roles": ["reviewer", "senior_reviewer"]}),
+    Row("POST", "/compliance/users/{reviewer_2}/deactivate/",
+        (302, 404, 404, 403, 403, 403, 302, 404), {}),
+    Row("POST", "/compliance/users/{reviewer_2}/activate/",
+        (302, 404, 404, 403, 403, 403, 302, 404), {}),
+    Row("POST", "/compliance/users/{reviewer_2}/reset-second-factor/",
+        (302, 404, 404, 403, 403, 403, 302, 404), {}),
     # ---------------------------------------------------------------- pages: tokens, audit
     Row("POST", "/accounts/api-tokens/{token}/revoke/",
         (302, 404, 302, 404, 404, 404, 302, 404), {}),
@@ -336,6 +369,9 @@ EXCLUDED: dict[str, str] = {
     # The Django admin: only superusers (is_staff) reach it, and they reach every object by
     # design; everyone else is redirected to its sign-in (tests/security/test_role_matrix.py).
     "admin/": "Django admin site (superusers only; see test_role_matrix)",
+    # The invitation e-mail's set-password link: public, the token in the path is the
+    # credential (Django's password reset); tests/compliance/test_users_and_roles.py.
+    "accounts/set-password/": "token-authenticated public page",
 }
 
 
@@ -407,9 +443,9 @@ SAMPLE_PARAMS: dict[str, Any] = {
     for k in (
         "merchant person director doc case capability match evidence report qc_review "
         "qc_finding dispute subscription delivery event token token_admin reviewer_2 "
-        "category_food doctype_license decided_case"
+        "category_food doctype_license decided_case draft_rule reason qc_rule"
     ).split()
-} | {"edd_item": "source_of_funds", "queue": "standard"}
+} | {"edd_item": "source_of_funds", "queue": "standard", "risk_class": "embargoed"}
 
 
 # --------------------------------------------------------------------------- the world

@@ -36,6 +36,10 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     # role (the rule stated in tests/security/test_idor.py).
     ("GET", "/qc/findings/"): (302, 404, 200, 200, 200, 200, 404),
     ("GET", "/webhooks/new/"): (302, 404, 403, 403, 403, 200, 404),
+    ("GET", "/compliance/"): (302, 404, 403, 403, 403, 200, 404),
+    ("GET", "/compliance/policy/"): (302, 404, 403, 403, 403, 200, 404),
+    ("GET", "/compliance/users/"): (302, 404, 403, 403, 403, 200, 404),
+    ("POST", "/compliance/policy/draft/"): (302, 404, 403, 403, 403, 302, 404),
     # API
     ("GET", "/api/v1/cases/"): (401, 200, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/cases/{case}/"): (401, 200, 200, 200, 200, 200, 404),

@@ -53,6 +53,8 @@ DEMO_USERS: list[tuple[str, str | None, str, str, str]] = [
     ("senior2", Role.SENIOR_REVIEWER, "Lin", "Hao", "zh-hans"),
     ("qclead", Role.QC_LEAD, "Quinn", "Lee", "en"),
     ("compliance", Role.COMPLIANCE_ADMIN, "Clara", "Schmidt", "en"),
+    # A second compliance admin: publishes the requirement rules `compliance` drafts (four-eyes).
+    ("compliance2", Role.COMPLIANCE_ADMIN, "Kenji", "Mori", "zh-hans"),
     ("admin", None, "Site", "Administrator", "en"),
 ]
 

@@ -22,7 +22,7 @@ def disallow_indefinite(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('kyc', '0004_order_by_parent_id'),
+        ('kyc', '0005_admin_policy_drafts_and_risk_settings'),
     ]
 
     operations = [
