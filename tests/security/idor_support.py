@@ -372,7 +372,7 @@ def build_world() -> World:
     from cases.models import QcDraw
     from cases.reference_data import load_reference_data
     from kyc.models import DocumentType
-    from merchants.models import Category
+    from merchants.models import Brand, Category
 
     load_reference_data()
     users = {
@@ -428,6 +428,10 @@ def build_world() -> World:
         "doctype_license": DocumentType.objects.get(code="business_license").pk,
         "category_food": Category.objects.get(code="food").pk,
         "reviewer_2": reviewer_2.pk,
+        # Brands are reference data; a merchant's authorization chain for one is its own.
+        "brand": Brand.objects.create(
+            name="Idor Brand", trademark_number="TM-IDOR-1", trademark_holder="Idor Brand Owner"
+        ).pk,
         **_webhooks(users["admin"]),
         **_compliance(users["admin"]),
     }

@@ -97,6 +97,7 @@ class Row:
         return f"{self.method} {self.path}"
 
 
+_TODAY = dt.date.today().isoformat()
 _SOON = (dt.date.today() + dt.timedelta(days=10)).isoformat()
 
 # fmt: off
@@ -123,6 +124,13 @@ TABLE: list[Row] = [
         {"kind": "category", "category": "food"}),
     Row("GET", "/api/v1/merchants/{merchant}/requirements/",
         (401, 404, 200, 200, 200, 200, 200, 404)),
+    Row("GET", "/api/v1/merchants/{merchant}/brands/{brand}/authorization-chain/",
+        (401, 404, 200, 200, 200, 200, 200, 404)),
+    Row("PUT", "/api/v1/merchants/{merchant}/brands/{brand}/authorization-chain/",
+        (401, 404, 200, 403, 403, 403, 403, 404),
+        {"links": [{"grantor_name": "Idor Brand Owner",
+                    "grantee_name": "Shenzhen Alpha Trading Co., Ltd.",
+                    "territories": ["CN"], "valid_from": _TODAY, "valid_until": _SOON}]}),
     # ---------------------------------------------------------------- API: documents
     Row("GET", "/api/v1/merchants/{merchant}/documents/", (401, 404, 200, 200, 200, 200, 200, 404)),
     Row("POST", "/api/v1/merchants/{merchant}/documents/", (401, 404, 201, 403, 403, 403, 403, 404),
@@ -236,6 +244,10 @@ TABLE: list[Row] = [
         (302, 404, 200, 403, 403, 403, 403, 403)),
     Row("POST", "/seller/merchants/{merchant}/people/{director}/remove/",
         (302, 404, 302, 403, 403, 403, 403, 403), {}),
+    Row("GET", "/seller/merchants/{merchant}/brands/{brand}/authorization-chain/",
+        (302, 404, 200, 403, 403, 403, 403, 403)),
+    Row("POST", "/seller/merchants/{merchant}/brands/{brand}/authorization-chain/",
+        (302, 404, 400, 403, 403, 403, 403, 403), {}),
     Row("GET", "/seller/merchants/{merchant}/apply/", (302, 404, 200, 403, 403, 403, 403, 403)),
     Row("POST", "/seller/merchants/{merchant}/apply/", (302, 404, 302, 403, 403, 403, 403, 403),
         {"kind": "category", "category": "{category_food}"}),
@@ -443,7 +455,7 @@ SAMPLE_PARAMS: dict[str, Any] = {
     for k in (
         "merchant person director doc case capability match evidence report qc_review "
         "qc_finding dispute subscription delivery event token token_admin reviewer_2 "
-        "category_food doctype_license decided_case draft_rule reason qc_rule"
+        "category_food doctype_license decided_case draft_rule reason qc_rule brand"
     ).split()
 } | {"edd_item": "source_of_funds", "queue": "standard", "risk_class": "embargoed"}
 
