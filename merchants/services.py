@@ -30,6 +30,7 @@ from .models import (
     MerchantMembership,
     Person,
 )
+from .registration import registration_number_error
 
 # The payout account; a change on an active merchant opens a change-of-details case.
 BANK_FIELDS = (
@@ -144,6 +145,25 @@ def _clean_bank_data(cleaned: dict[str, Any]) -> None:
         raise InvalidInput("Please correct the bank details.", fields=errors)
 
 
+def _check_registration_number(merchant: Merchant) -> None:
+    """A registration number with a bad check digit or length is refused where the country
+    has a validator (merchants/registration.py), as a field error."""
+    error = registration_number_error(
+        country=merchant.country,
+        entity_type=merchant.entity_type,
+        number=merchant.registration_number,
+    )
+    if error:
+        raise InvalidInput(
+            "Please correct the highlighted fields.", fields={"registration_number": [error]}
+        )
+
+
+# An edit re-validates the number only when what it depends on changed: a number accepted
+# before this rule (or by a staff correction) does not block unrelated edits.
+REGISTRATION_FIELDS = ("country", "entity_type", "registration_number")
+
+
 def _full_clean(obj: Any) -> None:
     from django.core.exceptions import ValidationError
 
@@ -188,6 +208,7 @@ def merchant_create(*, actor: Any, data: dict[str, Any]) -> Merchant:
     if not merchant.contact_email:
         merchant.contact_email = actor.email
     _full_clean(merchant)
+    _check_registration_number(merchant)
     merchant.save()
     MerchantMembership.objects.create(merchant=merchant, user=actor, is_owner=True)
     Capability.objects.create(
@@ -215,6 +236,8 @@ def merchant_update(*, actor: Any, merchant: Merchant, data: dict[str, Any]) -> 
     for key, value in _clean_merchant_data(data).items():
         setattr(merchant, key, value)
     _full_clean(merchant)
+    if any(str(getattr(merchant, f)) != str(before[f]) for f in REGISTRATION_FIELDS):
+        _check_registration_number(merchant)
     merchant.save()
     after = _snapshot(merchant, MERCHANT_FIELDS)
     changed = {k for k in after if str(after[k]) != str(before[k])}
