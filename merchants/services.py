@@ -87,13 +87,19 @@ def _clean_merchant_data(data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("Unknown fields.", fields={k: ["Unknown field."] for k in unknown})
     cleaned = dict(data)
     if "country" in cleaned:
-        cleaned["country"] = str(cleaned["country"]).upper()
+        cleaned["country"] = str(cleaned["country"] or "").strip().upper()
+        # The page offers a list; the API must not store what the list would not offer.
+        if cleaned["country"] and cleaned["country"] not in ISO_COUNTRIES:
+            raise InvalidInput(
+                "Please correct the highlighted fields.", fields={"country": [COUNTRY_CODE_MESSAGE]}
+            )
     if "registration_number" in cleaned:
         cleaned["registration_number"] = str(cleaned["registration_number"]).strip().upper()
     _clean_bank_data(cleaned)
     return cleaned
 
 
+COUNTRY_CODE_MESSAGE = "Enter a two-letter ISO country code, e.g. HK."
 # ISO 3166-1 alpha-2 (the 249 officially assigned codes).
 ISO_COUNTRIES = frozenset(
     """
@@ -124,7 +130,7 @@ def _clean_bank_data(cleaned: dict[str, Any]) -> None:
         country = str(cleaned["bank_country"] or "").strip().upper()
         cleaned["bank_country"] = country
         if country and country not in ISO_COUNTRIES:
-            errors["bank_country"] = ["Enter a two-letter ISO country code, e.g. HK."]
+            errors["bank_country"] = [COUNTRY_CODE_MESSAGE]
     if "bank_swift" in cleaned:
         bic = re.sub(r"\s+", "", str(cleaned["bank_swift"] or "")).upper()
         cleaned["bank_swift"] = bic
@@ -294,7 +300,12 @@ def _clean_person_data(data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("Unknown fields.", fields={k: ["Unknown field."] for k in unknown})
     cleaned = dict(data)
     if cleaned.get("nationality"):
-        cleaned["nationality"] = str(cleaned["nationality"]).upper()
+        cleaned["nationality"] = str(cleaned["nationality"]).strip().upper()
+        if cleaned["nationality"] not in ISO_COUNTRIES:
+            raise InvalidInput(
+                "Please correct the highlighted fields.",
+                fields={"nationality": [COUNTRY_CODE_MESSAGE]},
+            )
     return cleaned
 
 

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from cases import services
 from cases.models import ReviewCase
 from merchants.models import Capability, CapabilityStatus, Merchant
 from merchants.registration import BUSINESS_MODULES, registration_number_error
@@ -288,3 +289,43 @@ def test_an_active_capability_is_not_called_undecided(
     html = staff.get(reverse("cases:case_detail", args=[claimed_case.pk])).content.decode()
     assert "Not decided yet" not in html
     assert "Already active: it stays active when the case is approved" in html
+
+
+def test_an_approved_case_does_not_call_its_capabilities_undecided(
+    reviewer: Any, claimed_case: ReviewCase
+) -> None:
+    services.case_approve(actor=reviewer, case_id=claimed_case.pk)
+    claimed_case.refresh_from_db()
+    assert claimed_case.state == "approved"
+    staff = Client()
+    staff.force_login(reviewer)
+    html = staff.get(reverse("cases:case_detail", args=[claimed_case.pk])).content.decode()
+    panel = html.split('id="capabilities"')[1].split("</section>")[0]
+    assert "Active" in panel
+    assert "Not decided yet" not in panel
+    assert "Approved with the case." in panel
+
+
+def test_the_staff_page_of_a_draft_says_not_submitted(senior: Any, draft_case: ReviewCase) -> None:
+    staff = Client()
+    staff.force_login(senior)
+    response = staff.get(reverse("cases:case_detail", args=[draft_case.pk]))
+    if response.status_code == 404:
+        pytest.skip("staff do not open drafts")
+    panel = response.content.decode().split('id="capabilities"')[1].split("</section>")[0]
+    assert "Pending review" not in panel
+    assert "Not submitted" in panel
+
+
+def test_the_api_refuses_a_country_code_the_list_does_not_have(seller: Any, reference: Any) -> None:
+    client = _seller(Client(), seller, "en")
+    body = {**MERCHANT_FORM, "country": "XX"}
+    response = client.post("/api/v1/merchants/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["country"]
+    assert not Merchant.objects.exists()
+    response = client.post(
+        "/api/v1/merchants/", {**body, "country": "hk"}, content_type="application/json"
+    )
+    assert response.status_code == 201
+    assert Merchant.objects.get().country == "HK"
