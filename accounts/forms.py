@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +33,13 @@ SERVICE_MESSAGES = {
         "Say how this person is related to the merchant."
     ),
     "Choose at least one role.": _("Choose at least one role."),
+    (
+        "This registration number is not valid for the country chosen: check its length and "
+        "check digit against the business license."
+    ): _(
+        "This registration number is not valid for the country chosen: check its length and "
+        "check digit against the business license."
+    ),
     "Choose a category.": _("Choose a category."),
     "Choose a brand.": _("Choose a brand."),
     "This category is prohibited on the platform.": _(
@@ -138,6 +146,15 @@ def apply_domain_error(
         form.add_error(None, message or service_text(exc.message))
 
 
+def page_language() -> str:
+    """The active language as one of settings.LANGUAGES' codes (e.g. "zh-hans")."""
+    active = (translation.get_language() or settings.LANGUAGE_CODE).lower()
+    codes = [code for code, _name in settings.LANGUAGES]
+    if active in codes:
+        return active
+    return next((c for c in codes if c.split("-")[0] == active.split("-")[0]), codes[0])
+
+
 class SignupForm(UserCreationForm):
     """A seller's own account: username, e-mail, password (Django's validators) and the
     language the portal and the notifications use."""
@@ -161,6 +178,13 @@ class SignupForm(UserCreationForm):
         self.fields["password1"].label = _("Password")
         self.fields["password2"].label = _("Password again")
         self.fields["password2"].help_text = _("Enter the same password again.")
+        # The account speaks the language of the page it was opened on, unless the seller
+        # picks another: a seller signing up on the Chinese page gets Chinese e-mails.
+        self.fields["preferred_language"].initial = page_language()
+        self.fields["preferred_language"].required = False
+
+    def clean_preferred_language(self) -> str:
+        return self.cleaned_data.get("preferred_language") or page_language()
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()

@@ -28,6 +28,8 @@ def case_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[
     filters = filters or {}
     if filters.get("state"):
         qs = qs.filter(state=filters["state"])
+    if "states" in filters:
+        qs = qs.filter(state__in=filters["states"])
     if filters.get("kind"):
         qs = qs.filter(kind=filters["kind"])
     if filters.get("risk_tier"):

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts.roles import REVIEWING_ROLES, Role, has_role, is_staff_member
@@ -61,6 +61,7 @@ from .models import (
 )
 from .notifications import notify_seller
 from .reports.services import report_request
+from .seller_status import seller_state, seller_status, seller_status_explained
 
 PRIORITY_BY_TIER: dict[str, int] = {
     RiskTier.PROHIBITED: 5,
@@ -98,12 +99,20 @@ def _require_role(actor: Any, roles: Iterable[str], message: str) -> None:
         raise NotAllowed(message)
 
 
-def _require_state(case: ReviewCase, method: Callable[..., Any], action: str) -> None:
+def _require_state(
+    case: ReviewCase, method: Callable[..., Any], action: str, *, actor: Any = None
+) -> None:
+    """Refuses a transition the case's state does not allow (409). Told to a seller (`actor`
+    not staff), the state is the seller-facing one: a refusal never reveals EDD."""
     if not can_proceed(method, check_conditions=False):
+        if actor is not None and not is_staff_member(actor):
+            label, state = str(seller_status(case.state).label), seller_state(case.state)
+        else:
+            label, state = case.get_state_display(), case.state
         raise Conflict(
-            f"Case {case.pk} is {case.get_state_display().lower()}; it cannot be {action} now.",
+            f"Case {case.pk} is {label.lower()}; it cannot be {action} now.",
             code="invalid_state",
-            details={"state": case.state},
+            details={"state": state},
         )
 
 
@@ -145,12 +154,34 @@ def _save(case: ReviewCase) -> None:
 
 
 def _case_webhook_data(case: ReviewCase, previous: str | None) -> dict[str, Any]:
+    """A case event's payload. Webhooks go to the platform (a subscription is set up by a
+    compliance admin), which is the obligated party and routes its own work on `state` and
+    the event type (`case.edd` included), so those stay internal and exact. What the platform
+    may show its sellers is `seller_status` and `seller_message` alone: the seller-facing
+    status (cases/seller_status.py), in English and Chinese, which reads "under review" for
+    EDD and second approval, so a platform that relays it cannot tip the seller off. The
+    documented rule for consumers (docs/api.md): never show `state` or the event type to a
+    seller."""
+    status = seller_status(case.state)
+    with translation.override("en"):
+        message_en = seller_status_explained(case.state, rejection_severity=case.rejection_severity)
+        label_en = str(status.label)
+    with translation.override("zh-hans"):
+        message_zh = seller_status_explained(case.state, rejection_severity=case.rejection_severity)
+        label_zh = str(status.label)
     return {
         "case_id": case.pk,
         "merchant_id": case.merchant_id,
         "kind": case.kind,
         "state": case.state,
         "previous_state": previous,
+        "seller_status": status.value,
+        "seller_message": {
+            "label_en": label_en,
+            "label_zh": label_zh,
+            "text_en": message_en,
+            "text_zh": message_zh,
+        },
         "capabilities": [
             {"id": c.pk, "kind": c.kind, "code": c.code, "status": c.status}
             for c in case.capabilities.select_related("category").order_by("pk")
@@ -387,7 +418,7 @@ def case_submit(*, actor: Any, case_id: int) -> ReviewCase:
     """Submits a draft; refused with the list while anything is currently due."""
     case = _lock_case(actor=actor, case_id=case_id)
     _require_role(actor, [Role.SELLER], "Only the merchant's seller submits its case.")
-    _require_state(case, case.submit, "submitted")
+    _require_state(case, case.submit, "submitted", actor=actor)
     _refuse_if_due(case)
     before = _case_state_snapshot(case)
     score = merchant_risk(case.merchant)
@@ -433,7 +464,7 @@ def case_resubmit(*, actor: Any, case_id: int, answer: str = "") -> ReviewCase:
     """The seller answers an RFI; the case goes back to the same reviewer when available."""
     case = _lock_case(actor=actor, case_id=case_id)
     _require_role(actor, [Role.SELLER], "Only the merchant's seller answers its RFI.")
-    _require_state(case, case.resubmit, "resubmitted")
+    _require_state(case, case.resubmit, "resubmitted", actor=actor)
     _refuse_if_due(case)
     before = _case_state_snapshot(case)
     reviewer = case.last_reviewer
@@ -465,7 +496,7 @@ def case_resubmit(*, actor: Any, case_id: int, answer: str = "") -> ReviewCase:
 def case_withdraw(*, actor: Any, case_id: int, reason: str = "") -> ReviewCase:
     case = _lock_case(actor=actor, case_id=case_id)
     _require_role(actor, [Role.SELLER], "Only the merchant's seller withdraws its case.")
-    _require_state(case, case.withdraw, "withdrawn")
+    _require_state(case, case.withdraw, "withdrawn", actor=actor)
     if case.created_by_id is None and case.kind != CaseKind.ONBOARDING:
         # Opened by the platform (a sanctions re-screening, an expiring document, a periodic
         # review, a change of details): not the seller's to drop.

@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from .models import Brand, Capability, CapabilityKind, Category, Merchant, Person
 from .services import MERCHANT_FIELDS, PERSON_FIELDS
@@ -43,28 +44,29 @@ class BrandChoiceField(forms.ModelChoiceField):
         return brand_name(obj)
 
 
-COUNTRY_HELP = _("Two-letter ISO code, for example CN, HK, GB or US.")
+def country_choices() -> list[tuple[str, str]]:
+    """Every ISO 3166-1 country, named in the page's language (django-countries' names and
+    translations), sorted by that name; the value stored is the alpha-2 code, as before."""
+    return [("", "—"), *((str(code), str(name)) for code, name in countries)]
 
 
-class _CountryCode(forms.CharField):
+class _CountryCode(forms.ChoiceField):
+    """A country picked from the list (never typed), stored as its ISO alpha-2 code."""
+
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_length=2, max_length=2, **kwargs)
+        super().__init__(choices=country_choices, **kwargs)
 
-    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
-        attrs = super().widget_attrs(widget)
-        attrs.update({"pattern": "[A-Za-z]{2}", "class": "input-short", "autocomplete": "off"})
-        return attrs
-
-    def clean(self, value: Any) -> str:
-        return str(super().clean(value) or "").upper()
+    def to_python(self, value: Any) -> str:
+        # Codes typed in lower case by API-era clients and old forms still match.
+        return str(super().to_python(value) or "").strip().upper()
 
 
 class MerchantForm(forms.ModelForm):
     """The merchant profile, for creating and for editing."""
 
-    country = _CountryCode(label=_("Country of registration"), help_text=COUNTRY_HELP)
+    country = _CountryCode(label=_("Country of registration"))
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
-    bank_country = _CountryCode(label=_("Bank country"), required=False, help_text=COUNTRY_HELP)
+    bank_country = _CountryCode(label=_("Bank country"), required=False)
 
     class Meta:
         model = Merchant
@@ -98,7 +100,7 @@ class MerchantForm(forms.ModelForm):
 class PersonForm(forms.ModelForm):
     """A legal representative, director or beneficial owner."""
 
-    nationality = _CountryCode(label=_("Nationality"), required=False, help_text=COUNTRY_HELP)
+    nationality = _CountryCode(label=_("Nationality"), required=False)
 
     class Meta:
         model = Person
@@ -112,6 +114,11 @@ class PersonForm(forms.ModelForm):
         }
         help_texts = {
             "is_pep": _("A senior public official, their family member or close associate."),
+        }
+        # The seller declares it in plain words; the acronym is the reviewers' (tipping-off).
+        labels = {
+            "is_pep": _("Holds or held a prominent public function (self-declared)"),
+            "pep_details": _("The public function held"),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

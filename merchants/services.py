@@ -30,6 +30,7 @@ from .models import (
     MerchantMembership,
     Person,
 )
+from .registration import registration_number_error
 
 # The payout account; a change on an active merchant opens a change-of-details case.
 BANK_FIELDS = (
@@ -86,13 +87,19 @@ def _clean_merchant_data(data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("Unknown fields.", fields={k: ["Unknown field."] for k in unknown})
     cleaned = dict(data)
     if "country" in cleaned:
-        cleaned["country"] = str(cleaned["country"]).upper()
+        cleaned["country"] = str(cleaned["country"] or "").strip().upper()
+        # The page offers a list; the API must not store what the list would not offer.
+        if cleaned["country"] and cleaned["country"] not in ISO_COUNTRIES:
+            raise InvalidInput(
+                "Please correct the highlighted fields.", fields={"country": [COUNTRY_CODE_MESSAGE]}
+            )
     if "registration_number" in cleaned:
         cleaned["registration_number"] = str(cleaned["registration_number"]).strip().upper()
     _clean_bank_data(cleaned)
     return cleaned
 
 
+COUNTRY_CODE_MESSAGE = "Enter a two-letter ISO country code, e.g. HK."
 # ISO 3166-1 alpha-2 (the 249 officially assigned codes).
 ISO_COUNTRIES = frozenset(
     """
@@ -123,7 +130,7 @@ def _clean_bank_data(cleaned: dict[str, Any]) -> None:
         country = str(cleaned["bank_country"] or "").strip().upper()
         cleaned["bank_country"] = country
         if country and country not in ISO_COUNTRIES:
-            errors["bank_country"] = ["Enter a two-letter ISO country code, e.g. HK."]
+            errors["bank_country"] = [COUNTRY_CODE_MESSAGE]
     if "bank_swift" in cleaned:
         bic = re.sub(r"\s+", "", str(cleaned["bank_swift"] or "")).upper()
         cleaned["bank_swift"] = bic
@@ -142,6 +149,25 @@ def _clean_bank_data(cleaned: dict[str, Any]) -> None:
         cleaned["bank_account_number"] = number
     if errors:
         raise InvalidInput("Please correct the bank details.", fields=errors)
+
+
+def _check_registration_number(merchant: Merchant) -> None:
+    """A registration number with a bad check digit or length is refused where the country
+    has a validator (merchants/registration.py), as a field error."""
+    error = registration_number_error(
+        country=merchant.country,
+        entity_type=merchant.entity_type,
+        number=merchant.registration_number,
+    )
+    if error:
+        raise InvalidInput(
+            "Please correct the highlighted fields.", fields={"registration_number": [error]}
+        )
+
+
+# An edit re-validates the number only when what it depends on changed: a number accepted
+# before this rule (or by a staff correction) does not block unrelated edits.
+REGISTRATION_FIELDS = ("country", "entity_type", "registration_number")
 
 
 def _full_clean(obj: Any) -> None:
@@ -188,6 +214,7 @@ def merchant_create(*, actor: Any, data: dict[str, Any]) -> Merchant:
     if not merchant.contact_email:
         merchant.contact_email = actor.email
     _full_clean(merchant)
+    _check_registration_number(merchant)
     merchant.save()
     MerchantMembership.objects.create(merchant=merchant, user=actor, is_owner=True)
     Capability.objects.create(
@@ -215,6 +242,8 @@ def merchant_update(*, actor: Any, merchant: Merchant, data: dict[str, Any]) -> 
     for key, value in _clean_merchant_data(data).items():
         setattr(merchant, key, value)
     _full_clean(merchant)
+    if any(str(getattr(merchant, f)) != str(before[f]) for f in REGISTRATION_FIELDS):
+        _check_registration_number(merchant)
     merchant.save()
     after = _snapshot(merchant, MERCHANT_FIELDS)
     changed = {k for k in after if str(after[k]) != str(before[k])}
@@ -271,7 +300,12 @@ def _clean_person_data(data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("Unknown fields.", fields={k: ["Unknown field."] for k in unknown})
     cleaned = dict(data)
     if cleaned.get("nationality"):
-        cleaned["nationality"] = str(cleaned["nationality"]).upper()
+        cleaned["nationality"] = str(cleaned["nationality"]).strip().upper()
+        if cleaned["nationality"] not in ISO_COUNTRIES:
+            raise InvalidInput(
+                "Please correct the highlighted fields.",
+                fields={"nationality": [COUNTRY_CODE_MESSAGE]},
+            )
     return cleaned
 
 

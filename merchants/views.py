@@ -23,7 +23,7 @@ from config.errors import InvalidInput
 
 from . import selectors, services
 from .forms import MerchantForm, PersonForm, capability_label
-from .models import Merchant, Person
+from .models import CapabilityStatus, Merchant, Person
 
 PAGE_SIZE = 50
 
@@ -42,7 +42,20 @@ def merchant_list(request: HttpRequest) -> HttpResponse:
     for merchant in page:
         # The newest case is the one the seller is working on (or the last decision).
         cases = sorted(merchant.cases.all(), key=lambda c: (c.created_at, c.pk), reverse=True)
-        capabilities = [(c, capability_label(c)) for c in merchant.capabilities.all()]
+        # While the case is a draft nothing is under review yet: a pending capability reads
+        # "Not submitted", as its case does ("draft" is the case state's value; cases sits
+        # above this app).
+        is_draft = bool(cases) and cases[0].state == "draft"
+        capabilities = [
+            (
+                c,
+                capability_label(c),
+                _("Not submitted")
+                if is_draft and c.status == CapabilityStatus.PENDING
+                else c.get_status_display(),
+            )
+            for c in merchant.capabilities.all()
+        ]
         rows.append(
             {
                 "merchant": merchant,

@@ -25,6 +25,7 @@ from cases.models import (
     ReviewCase,
     Severity,
 )
+from cases.seller_status import SellerStatus, seller_state, seller_status
 from config.api import BlankAsNullChoiceField, CachedModelSerializer, InputSerializer
 from kyc.api.serializers import DocumentOut, RequirementsOut
 from kyc.models import Disposition, RiskAssessment, ScreeningMatch
@@ -95,8 +96,38 @@ class CaseInternalListOut(_StaffOnly, CachedModelSerializer):
         read_only_fields = fields
 
 
+class CaseStateOut(serializers.ChoiceField):
+    """The case's state; a seller reads it projected (`edd` and `pending_second_approval` read
+    `in_review`), so the state never tips them off (cases/seller_status.py)."""
+
+    def to_representation(self, value: Any) -> Any:
+        if not self.context.get("is_staff"):
+            value = seller_state(value)
+        return super().to_representation(value)
+
+
+class SellerStatusOut(serializers.ChoiceField):
+    """The status to show a seller, the same for every reader (cases/seller_status.py)."""
+
+    def to_representation(self, value: Any) -> Any:
+        return super().to_representation(seller_status(value).value)
+
+
 class CaseListOut(CachedModelSerializer):
     merchant = MerchantRefOut(read_only=True)
+    state = CaseStateOut(
+        choices=CaseState.choices,
+        read_only=True,
+        help_text="The review state. Sellers read `in_review` for every state in which the "
+        "platform works the case (enhanced due diligence and second approval included).",
+    )
+    seller_status = SellerStatusOut(
+        source="state",
+        choices=SellerStatus.choices,
+        read_only=True,
+        help_text="What to show the seller: `under_review` while the platform works the case, "
+        "`action_required` when the seller must answer. Never reveals internal review steps.",
+    )
     internal = CaseInternalListOut(
         source="*", read_only=True, allow_null=True, help_text="Staff only; null for sellers."
     )
@@ -108,6 +139,7 @@ class CaseListOut(CachedModelSerializer):
             "merchant",
             "kind",
             "state",
+            "seller_status",
             "rfi_deadline",
             "created_at",
             "submitted_at",

@@ -100,9 +100,13 @@ class RequirementsPresenter:
             "code": requirements["capability"],
             "label": capability_label(capability) if capability else requirements["label"],
             "status": status,
-            "status_label": CapabilityStatus(status).label
+            "status_label": _("Not submitted")
+            if self.is_draft and status == CapabilityStatus.PENDING
+            else CapabilityStatus(status).label
             if status in CapabilityStatus.values
             else status,
+            # In a draft nothing is pending review yet: the badge agrees with the case.
+            "badge": "draft" if self.is_draft and status == CapabilityStatus.PENDING else status,
             "currently_due": due,
             "past_due": past_due,
             "pending_verification": items("pending_verification"),

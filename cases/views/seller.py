@@ -27,6 +27,7 @@ from cases.forms import (
     SellerCommentForm,
 )
 from cases.models import CaseState, CommentVisibility, ReviewCase
+from cases.seller_status import seller_status
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from kyc import selectors as kyc_selectors
 from kyc import services as kyc_services
@@ -437,7 +438,7 @@ def _seller_case_action(
                 "This case was changed by someone else: it is now %(state)s. Reload to see the "
                 "latest."
             )
-            % {"state": fresh.get_state_display()},
+            % {"state": seller_status(fresh.state).label},
         )
         return render_merchant_page(request, merchant, status=409)
     except NotAllowed as exc:

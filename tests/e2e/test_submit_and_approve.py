@@ -122,7 +122,7 @@ def test_seller_submits_and_reviewer_approves_in_the_browser(
     page.click("nav >> text=New merchant")
     page.fill("#id_legal_name", "Ningbo Harbour Trading Co., Ltd.")
     page.select_option("#id_entity_type", "company")
-    page.fill("#id_country", "CN")
+    page.select_option("#id_country", "CN")
     page.fill("#id_registration_number", "91350100M000100Y43")
     page.click("#main form button[type=submit]")
     page.wait_for_selector("h1:has-text('Ningbo Harbour Trading Co., Ltd.')")
@@ -148,7 +148,7 @@ def test_seller_submits_and_reviewer_approves_in_the_browser(
     assert page.get_by_text("Nothing is missing. You can submit your application.").is_visible()
     page.click("text=Submit for review")
     page.wait_for_selector(".alert-success")
-    assert page.locator(".badge-state-submitted").first.is_visible()
+    assert page.locator(".badge-seller-under_review").first.is_visible()
     case = ReviewCase.objects.get(merchant__legal_name="Ningbo Harbour Trading Co., Ltd.")
     assert case.state == CaseState.SUBMITTED
 

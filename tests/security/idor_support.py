@@ -401,7 +401,7 @@ def build_world() -> World:
             seller=users["seller_b"],
             reviewer=users["reviewer"],
             legal_name="Guangzhou Beta Export Co., Ltd.",
-            registration_number="91440300MA5G9KJ2XU",
+            registration_number="91440300MA5G9KJ2XT",
             tag="B",
         ),
     }

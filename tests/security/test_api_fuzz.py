@@ -76,7 +76,7 @@ def tokens(claimed_case: Any, seller: Any) -> dict[str, str]:
             "legal_name": "Fuzz Draft Trading Co., Ltd.",
             "entity_type": "company",
             "country": "CN",
-            "registration_number": "91110000100000000A",
+            "registration_number": "91110000100000000R",
         },
     )
     KNOWN_IDS.clear()

@@ -210,7 +210,7 @@ def test_merchant_list_shows_the_current_application(
 ) -> None:
     html = seller_client.get(reverse("merchants:list")).content.decode()
     assert "Shenzhen Lumen Trading Co., Ltd." in html
-    assert "Draft" in html
+    assert "Not submitted" in html
 
 
 def test_creating_a_merchant_opens_its_draft_case(seller_client: Any, reference: Any) -> None:

@@ -121,7 +121,7 @@ def test_withdrawing_a_case_under_review_is_a_conflict(
 ) -> None:
     response = seller_client.post(reverse("cases:seller_withdraw", args=[claimed_case.pk]))
     assert response.status_code == 409
-    assert "it is now In review" in response.content.decode()
+    assert "it is now Under review" in response.content.decode()
 
 
 # --------------------------------------------------------------------------- uploads

@@ -191,7 +191,7 @@ def test_the_same_file_uploaded_by_two_merchants_flags_both(
     first = _upload(seller, draft_case.merchant, data, django_capture_on_commit_callbacks)
     assert _results(first)["duplicate_file"] == ("passed", "no_duplicate_file")
 
-    other = _second_merchant(other_seller, "91440300MA5G9KJ2XU")
+    other = _second_merchant(other_seller, "91440300MA5G9KJ2XT")
     second = _upload(
         other_seller,
         other,
