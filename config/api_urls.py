@@ -86,6 +86,11 @@ urlpatterns = [
         "cases/<int:case_id>/comments/", cases_views.CaseCommentView.as_view(), name="case-comments"
     ),
     path(
+        "cases/<int:case_id>/documents/accept-clean/",
+        cases_views.CaseDocumentsAcceptCleanView.as_view(),
+        name="case-documents-accept-clean",
+    ),
+    path(
         "cases/<int:case_id>/documents/<int:document_id>/decision/",
         cases_views.CaseDocumentDecisionView.as_view(),
         name="case-document-decision",

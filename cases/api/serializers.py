@@ -455,6 +455,26 @@ class DocumentDecisionIn(InputSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class AcceptedDocumentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    document_type = serializers.CharField(source="document_type.code")
+    label = serializers.CharField(source="document_type.name")
+
+
+class SkippedDocumentOut(serializers.Serializer):
+    id = serializers.IntegerField(source="0.pk")
+    document_type = serializers.CharField(source="0.document_type.code")
+    label = serializers.CharField(source="0.document_type.name")
+    reason = serializers.CharField(
+        source="1", help_text="`checks_warned_or_failed` or `checks_pending`."
+    )
+
+
+class CleanAcceptanceOut(serializers.Serializer):
+    accepted = AcceptedDocumentOut(many=True, help_text="Accepted now, one audit event each.")
+    skipped = SkippedDocumentOut(many=True, help_text="Left for the reviewer to decide.")
+
+
 class ScreeningDispositionIn(InputSerializer):
     disposition = serializers.ChoiceField(
         choices=Disposition.choices,

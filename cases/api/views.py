@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from accounts.roles import is_staff_member
 from cases import screening, services
+from cases.document_review import documents_accept_clean
 from cases.models import (
     OPEN_STATES,
     CapabilityDecision,
@@ -61,6 +62,7 @@ from .serializers import (
     CaseDetailOut,
     CaseFilterIn,
     CaseListOut,
+    CleanAcceptanceOut,
     CommentIn,
     CommentOut,
     DecisionIn,
@@ -587,6 +589,27 @@ class CaseDocumentDecisionView(ApiView):
             note=data.validated_data["note"],
         )
         return Response(DocumentDecisionOut(decision).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDocumentsAcceptCleanView(ApiView):
+    @extend_schema(
+        operation_id="cases_documents_accept_clean",
+        request=None,
+        responses={200: CleanAcceptanceOut},
+        tags=TAG_CASES,
+        description="Reviewer holding the case: accepts every current document not yet "
+        "decided in this case whose automated checks all ran and passed, and names them; "
+        "skips (and names) the ones whose checks warned, failed or are still running. One "
+        "`document.accepted` audit event per document. Approval needs every document "
+        "decided (409 `documents_undecided`) and a note on an accepted document whose "
+        "checks warned or failed (409 `document_note_required`).",
+    )
+    @idempotent
+    def post(self, request: Request, case_id: int) -> Response:
+        result = documents_accept_clean(actor=request.user, case_id=case_id)
+        return Response(
+            CleanAcceptanceOut({"accepted": result.accepted, "skipped": result.skipped}).data
+        )
 
 
 class CaseScreeningDispositionView(ApiView):

@@ -31,7 +31,7 @@ from accounts.forms import apply_domain_error, service_text
 from accounts.roles import REVIEWING_ROLES, Role, has_role, is_staff_member
 from audit.models import AuditEvent
 from cases import decisions as capability_decisions
-from cases import screening, selectors, services
+from cases import document_review, screening, selectors, services
 from cases.forms import (
     ApproveForm,
     CaseActionForm,
@@ -142,6 +142,9 @@ SCREENING_MESSAGES: dict[str, Promise] = {
         "Every capability of this case would be rejected: reject the case instead."
     ),
     "Give at least one reason code.": gettext_lazy("Give at least one reason code."),
+    document_review.NOTE_REQUIRED_MESSAGE: gettext_lazy(
+        "This document's checks warned or failed: say in a note why you accept it anyway."
+    ),
     "Explain the decision.": gettext_lazy("Explain the decision."),
 }
 
@@ -208,7 +211,7 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
         if claimable and case.assignee_id is None and (state != CaseState.EDD or senior):
             actions.add("claim")
         if state in (CaseState.IN_REVIEW, CaseState.EDD) and holds:
-            actions |= {"release", "request-info", "decide-document"}
+            actions |= {"release", "request-info", "decide-document", "accept-clean"}
             if state == CaseState.IN_REVIEW:
                 actions.add("escalate")
             if state == CaseState.IN_REVIEW or senior:
@@ -227,7 +230,7 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
 
 
 # Actions with one form per row (document, screening hit) rather than one per page.
-PER_ROW_ACTIONS = ("decide-document", "dispose-screening", "decide-capability")
+PER_ROW_ACTIONS = ("decide-document", "dispose-screening", "decide-capability", "accept-clean")
 # Linked merchants shown per signal: enough to see a ring, bounded so the page stays fast.
 LINKED_LIMIT = 20
 # How deep the ownership tree follows owners that are themselves merchants on file.
@@ -288,7 +291,9 @@ class CasePage:
         if action == "decide-document":
             raw = str((data or {}).get("document", ""))
             kwargs["auto_id"] = f"id_doc{raw if raw.isdigit() else 'x'}_%s"
-            return DocumentDecisionForm(**kwargs)
+            doc = next((d for d in self.documents if str(d.pk) == raw), None)
+            needs_note = doc is not None and document_review.needs_note(doc)
+            return DocumentDecisionForm(needs_note=needs_note, **kwargs)
         if action == "decide-capability":
             raw = str((data or {}).get("capability", ""))
             kwargs["auto_id"] = f"id_cap{raw if raw.isdigit() else 'x'}_%s"
@@ -308,6 +313,7 @@ class CasePage:
         form_classes: dict[str, type[CaseActionForm]] = {
             "claim": CaseActionForm,
             "release": CaseActionForm,
+            "accept-clean": CaseActionForm,
             "escalate": EscalateForm,
             "approve": ApproveForm,
             "second-approve": RationaleForm,
@@ -328,8 +334,38 @@ class CasePage:
                 initial={"seen_state": self.case.state, "document": doc.pk},
                 reasons=self.reasons,
                 auto_id=f"id_doc{doc.pk}_%s",
+                needs_note=document_review.needs_note(doc),
             )
         return forms
+
+    @cached_property
+    def case_decisions(self) -> dict[int, Any]:
+        """The latest decision per document made in this case."""
+        return document_review.latest_decisions(self.case)
+
+    def document_review(self) -> dict[str, Any]:
+        """Per current document: decided in this case or not, and whether it is clean (every
+        check ran and passed); the documents "accept all clean" would accept and skip; what
+        still blocks an approval. From the page's prefetched documents (no extra query but
+        the case's decisions)."""
+        decided = self.case_decisions
+        clean: list[QualificationDocument] = []
+        skipped: list[QualificationDocument] = []
+        blockers: list[dict[str, Any]] = []
+        for doc in self.current_documents:
+            warned = document_review.needs_note(doc)
+            decision = decided.get(doc.pk)
+            doc.case_decision = decision  # type: ignore[attr-defined]
+            doc.needs_note = warned  # type: ignore[attr-defined]
+            if decision is None:
+                blockers.append({"document": doc, "code": document_review.DOCUMENTS_UNDECIDED})
+                if warned or doc.checks_completed_at is None:
+                    skipped.append(doc)
+                else:
+                    clean.append(doc)
+            elif decision.decision == "accept" and warned and not decision.note.strip():
+                blockers.append({"document": doc, "code": document_review.DOCUMENT_NOTE_REQUIRED})
+        return {"clean_documents": clean, "skipped_documents": skipped, "doc_blockers": blockers}
 
     def _document(self, document_id: int) -> QualificationDocument:
         return next(d for d in self.documents if d.pk == document_id)
@@ -530,6 +566,7 @@ class CasePage:
                 bound_disposition_form = form
             elif name in forms:
                 forms[name] = form
+        review = self.document_review()
         if "decide-document" in actions:
             for doc_id, doc_form in self.document_forms(bound_document_form).items():
                 self._document(doc_id).decide_form = doc_form  # type: ignore[attr-defined]
@@ -560,6 +597,7 @@ class CasePage:
             "requirements": presented,
             "blocking": [r for r in presented if not r["is_clear"]],
             "documents": self.documents,
+            **review,
             "events": events,
             **self.risk_context(events),
             "screening_matches": matches,
@@ -634,6 +672,28 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponseBase:
 class Action:
     run: Callable[[Any, ReviewCase, Any], object]
     success: Promise
+    # Says what the action did, from its result, when a fixed message would not.
+    describe: Callable[[Any], str] | None = None
+
+
+def _document_names(documents: list[QualificationDocument]) -> str:
+    return _(", ").join(f"{d.document_type.name} #{d.pk}" for d in documents)
+
+
+def _describe_clean_acceptance(result: document_review.CleanAcceptance) -> str:
+    """Names every document accepted and every one left for the reviewer."""
+    if result.accepted:
+        text = _("Accepted %(count)s clean document(s): %(names)s.") % {
+            "count": len(result.accepted),
+            "names": _document_names(result.accepted),
+        }
+    else:
+        text = _("No clean undecided document to accept.")
+    if result.skipped:
+        text += " " + _(
+            "Left for you to decide (checks warned, failed or still running): %(names)s."
+        ) % {"names": _document_names([d for d, _why in result.skipped])}
+    return text
 
 
 def _document_decide(user: Any, case: ReviewCase, form: Any) -> object:
@@ -715,6 +775,11 @@ ACTIONS: dict[str, Action] = {
     "decide-document": Action(
         _document_decide, gettext_lazy("The document decision was recorded.")
     ),
+    "accept-clean": Action(
+        lambda u, c, f: document_review.documents_accept_clean(actor=u, case_id=c.pk),
+        gettext_lazy("The clean documents were accepted."),
+        describe=_describe_clean_acceptance,
+    ),
     "decide-capability": Action(
         lambda u, c, f: capability_decisions.capability_decide(
             actor=u,
@@ -745,9 +810,22 @@ ACTIONS: dict[str, Action] = {
 }
 ANCHORS = {
     "decide-document": "#documents",
+    "accept-clean": "#documents",
     "decide-capability": "#capabilities",
     "dispose-screening": "#screening",
     "override-risk": "#risk",
+}
+
+
+DOCUMENT_CONFLICTS: dict[str, Promise] = {
+    document_review.DOCUMENTS_UNDECIDED: gettext_lazy(
+        "Not possible yet: every document must be accepted or rejected first. The ones "
+        "still undecided are listed under Decision."
+    ),
+    document_review.DOCUMENT_NOTE_REQUIRED: gettext_lazy(
+        "Not possible yet: a document whose checks warned or failed was accepted without a "
+        "note. Decide it again with a note."
+    ),
 }
 
 
@@ -798,10 +876,14 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
     try:
         if seen and seen != case.state:
             raise Conflict("stale page")
-        spec.run(request.user, case, form)
-    except Conflict:
+        result = spec.run(request.user, case, form)
+    except Conflict as exc:
         page = _refresh(request, case_id)
-        messages.error(request, conflict_message(page.case))
+        if exc.code in DOCUMENT_CONFLICTS:
+            # Not a race: the page lists exactly which documents are missing a decision.
+            messages.error(request, str(DOCUMENT_CONFLICTS[exc.code]))
+        else:
+            messages.error(request, conflict_message(page.case))
         return page.render(status=409)
     except NotAllowed as exc:
         messages.error(request, _text(exc.message))
@@ -813,6 +895,6 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         messages.error(request, _invalid_message(exc))
         page = _refresh(request, case_id)
         return page.render(status=400, bound=(action, form))
-    messages.success(request, str(spec.success))
+    messages.success(request, spec.describe(result) if spec.describe else str(spec.success))
     anchor = ANCHORS.get(action, "")
     return redirect(reverse("cases:case_detail", kwargs={"case_id": case_id}) + anchor)
