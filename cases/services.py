@@ -744,8 +744,8 @@ def case_approve(
     from .edd import edd_refuse_if_incomplete
 
     edd_refuse_if_incomplete(case)
-    document_review_refuse_if_blocked(case)
     codes = _reason_codes(reason_codes, kinds=[ReasonKind.APPROVAL])
+    document_review_refuse_if_blocked(case)
     before = _case_state_snapshot(case)
     if case.state == CaseState.EDD:
         # An EDD case is always approved by two senior reviewers, whatever its flags say.

@@ -163,8 +163,11 @@ def accept_documents(case: Any, actor: Any, note: str = "Compared with the regis
     it: an approval needs each one decided. The note is given only where the document's
     checks warned or failed (where the service requires one)."""
     from cases.document_review import case_documents, latest_decisions, needs_note
+    from cases.models import ReviewCase
     from cases.services import document_decide
 
+    if not isinstance(case, ReviewCase):
+        case = ReviewCase.objects.get(pk=case)
     decided = latest_decisions(case)
     for document in case_documents(case):
         if document.pk in decided:
@@ -252,4 +255,11 @@ def reviewed_case(claimed_case: Any, reviewer: Any) -> Any:
     return claimed_case
 
 
-__all__ = ["MerchantFactory", "accept_documents", "add_member", "login_verified", "upload", "verify_second_factor"]
+__all__ = [
+    "MerchantFactory",
+    "accept_documents",
+    "add_member",
+    "login_verified",
+    "upload",
+    "verify_second_factor",
+]

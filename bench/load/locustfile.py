@@ -241,7 +241,10 @@ class ReviewerUser(ApiUser):
             self.post_json(
                 f"{API}/cases/{case_id}/reject/",
                 "reviewer: reject (retry)",
-                {"reason_codes": ["doc_illegible"], "rationale": "The licence scan is unreadable."},
+                {
+                    "reason_codes": ["requirements_not_met"],
+                    "rationale": "The licence scan is unreadable.",
+                },
                 (200,),
             )
         elif roll < 0.10:

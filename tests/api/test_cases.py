@@ -14,6 +14,7 @@ from cases import services
 from cases.models import Comment, DocumentDecision, ReviewCase
 from kyc.models import QualificationDocument
 from tests.api.helpers import actions, error, upload_form
+from tests.conftest import accept_documents
 from tests.factories import complete_edd_checklist
 
 DECISION_EVENTS = ("case.approved", "case.maker_approved", "case.rejected")
@@ -42,6 +43,7 @@ def pending_second_case(claimed_case, reviewer, senior):
     services.case_escalate(actor=reviewer, case_id=claimed_case.pk, rationale="PEP owner")
     services.case_claim(actor=senior, case_id=claimed_case.pk)
     complete_edd_checklist(claimed_case.pk, senior)
+    accept_documents(claimed_case, senior)
     return services.case_approve(
         actor=senior,
         case_id=claimed_case.pk,
@@ -52,6 +54,7 @@ def pending_second_case(claimed_case, reviewer, senior):
 
 @pytest.fixture
 def approved_case(claimed_case, reviewer):
+    accept_documents(claimed_case, reviewer)
     return services.case_approve(actor=reviewer, case_id=claimed_case.pk)
 
 
@@ -211,7 +214,12 @@ WRONG_ROLE = [
     ("escalate", "claimed_case", "seller", {"rationale": "x"}),
     ("approve", "claimed_case", "seller", {}),
     ("second_approve", "pending_second_case", "reviewer", {}),
-    ("reject", "claimed_case", "seller", {"reason_codes": ["doc_expired"], "rationale": "x"}),
+    (
+        "reject",
+        "claimed_case",
+        "seller",
+        {"reason_codes": ["requirements_not_met"], "rationale": "x"},
+    ),
     ("withdraw", "draft_case", "reviewer", {}),
     ("reopen", "approved_case", "reviewer", {"rationale": "x"}),
 ]
@@ -286,7 +294,7 @@ def test_reject_after_approval_is_a_conflict_and_one_decision_is_recorded(
         reviewer_api,
         claimed_case,
         "reject",
-        {"reason_codes": ["doc_expired"], "rationale": "Too late"},
+        {"reason_codes": ["requirements_not_met"], "rationale": "Too late"},
     )
 
     assert rejected.status_code == 409
