@@ -363,6 +363,19 @@ class DocumentDecisionForm(CaseActionForm):
             )
 
 
+class ScreeningAgreementForm(CaseActionForm):
+    """A second staff member agrees with clearing a strong hit as a false positive."""
+
+    match = forms.IntegerField(widget=forms.HiddenInput)
+    comment = forms.CharField(
+        label=_("Your comment"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What you checked yourself before agreeing."),
+    )
+
+
 class ScreeningDispositionForm(CaseActionForm):
     """A reviewer's disposition of one sanctions screening hit (one form per hit)."""
 

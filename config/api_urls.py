@@ -106,6 +106,11 @@ urlpatterns = [
         name="case-screening-match-disposition",
     ),
     path(
+        "cases/<int:case_id>/screening-matches/<int:match_id>/agreement/",
+        cases_views.CaseScreeningAgreementView.as_view(),
+        name="case-screening-match-agreement",
+    ),
+    path(
         "cases/<int:case_id>/risk-override/",
         cases_views.CaseRiskOverrideView.as_view(),
         name="case-risk-override",

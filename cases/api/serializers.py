@@ -239,6 +239,14 @@ class ScreeningMatchOut(CachedModelSerializer):
         source="status", choices=Disposition.choices, read_only=True
     )
     disposed_by = UserRefSerializer(read_only=True, allow_null=True)
+    proposed_by = UserRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Who proposed clearing a strong hit as a false positive; it stays `open` "
+        "until a different staff member agrees (`agreed_by`).",
+    )
+    agreed_by = UserRefSerializer(read_only=True, allow_null=True)
+    awaits_agreement = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = ScreeningMatch
@@ -259,9 +267,20 @@ class ScreeningMatchOut(CachedModelSerializer):
             "disposition_comment",
             "disposed_by",
             "disposed_at",
+            "awaits_agreement",
+            "proposed_by",
+            "proposed_at",
+            "proposal_comment",
+            "agreed_by",
+            "agreed_at",
+            "agreement_comment",
             "created_at",
         )
         read_only_fields = fields
+
+
+class ScreeningAgreementIn(InputSerializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class RiskFactorOut(serializers.Serializer):

@@ -76,6 +76,7 @@ from .serializers import (
     RequestInfoIn,
     ResubmitIn,
     RiskOverrideIn,
+    ScreeningAgreementIn,
     ScreeningDispositionIn,
     ScreeningMatchOut,
     WithdrawIn,
@@ -622,7 +623,9 @@ class CaseScreeningDispositionView(ApiView):
         "it awaits second approval): disposes of one screening hit of the case's merchant as "
         "`confirmed`, `false_positive` or `inconclusive`, with a comment (required). Only "
         "`open` hits block approval (400 `screening_hits_open`); `inconclusive` makes the "
-        "case need four-eyes; `confirmed` makes the merchant prohibited.",
+        "case need four-eyes; `confirmed` makes the merchant prohibited. On a strong hit "
+        "(score at or above `KYC_STRONG_HIT_SCORE`) `false_positive` is recorded as a "
+        "proposal (`awaits_agreement`), the hit stays `open` until a second person agrees.",
     )
     @idempotent
     def post(self, request: Request, case_id: int, match_id: int) -> Response:
@@ -633,6 +636,33 @@ class CaseScreeningDispositionView(ApiView):
             case_id=case_id,
             match_id=match_id,
             status=data.validated_data["disposition"],
+            comment=data.validated_data["comment"],
+        )
+        match = screening.screening_match_list(merchant_id=match.merchant_id).get(pk=match.pk)
+        return Response(ScreeningMatchOut(match).data)
+
+
+class CaseScreeningAgreementView(ApiView):
+    @extend_schema(
+        operation_id="cases_screening_matches_agree",
+        request=ScreeningAgreementIn,
+        responses={200: ScreeningMatchOut},
+        tags=TAG_CASES,
+        description="Four-eyes on clearing a strong hit (score at or above "
+        "`KYC_STRONG_HIT_SCORE`, default 95): its `false_positive` disposition is only a "
+        "proposal and the hit stays `open` (blocking approval) until a second reviewer, not "
+        "the proposer (403 `four_eyes_same_person`), agrees here; a senior reviewer in EDD or "
+        "awaiting second approval. 409 `no_disposition_proposed` when nothing awaits "
+        "agreement.",
+    )
+    @idempotent
+    def post(self, request: Request, case_id: int, match_id: int) -> Response:
+        data = ScreeningAgreementIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        match = screening.screening_agree(
+            actor=request.user,
+            case_id=case_id,
+            match_id=match_id,
             comment=data.validated_data["comment"],
         )
         match = screening.screening_match_list(merchant_id=match.merchant_id).get(pk=match.pk)

@@ -43,6 +43,7 @@ from cases.forms import (
     ReopenForm,
     RequestInfoForm,
     RiskOverrideForm,
+    ScreeningAgreementForm,
     ScreeningDispositionForm,
     reason_choices,
 )
@@ -142,6 +143,11 @@ SCREENING_MESSAGES: dict[str, Promise] = {
         "Every capability of this case would be rejected: reject the case instead."
     ),
     "Give at least one reason code.": gettext_lazy("Give at least one reason code."),
+    "Four-eyes: the person who proposed clearing this hit cannot also agree to it.": (
+        gettext_lazy(
+            "Four-eyes: the person who proposed clearing this hit cannot also agree to it."
+        )
+    ),
     document_review.NOTE_REQUIRED_MESSAGE: gettext_lazy(
         "This document's checks warned or failed: say in a note why you accept it anyway."
     ),
@@ -219,6 +225,12 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
             actions.add("override-risk")
         if state == CaseState.PENDING_SECOND_APPROVAL and senior and case.maker_id != user.pk:
             actions |= {"second-approve", "reject", "dispose-screening"}
+        # Four-eyes on clearing a strong hit: any reviewer (a senior once past L1 review) but
+        # the proposer, who is told to wait (the template checks who proposed).
+        if state == CaseState.IN_REVIEW or (
+            senior and state in (CaseState.EDD, CaseState.PENDING_SECOND_APPROVAL)
+        ):
+            actions.add("agree-screening")
     if state in (CaseState.APPROVED, CaseState.REJECTED) and has_role(
         user, Role.QC_LEAD, Role.COMPLIANCE_ADMIN
     ):
@@ -230,7 +242,13 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
 
 
 # Actions with one form per row (document, screening hit) rather than one per page.
-PER_ROW_ACTIONS = ("decide-document", "dispose-screening", "decide-capability", "accept-clean")
+PER_ROW_ACTIONS = (
+    "decide-document",
+    "dispose-screening",
+    "agree-screening",
+    "decide-capability",
+    "accept-clean",
+)
 # Linked merchants shown per signal: enough to see a ring, bounded so the page stays fast.
 LINKED_LIMIT = 20
 # How deep the ownership tree follows owners that are themselves merchants on file.
@@ -302,6 +320,10 @@ class CasePage:
             raw = str((data or {}).get("match", ""))
             kwargs["auto_id"] = f"id_match{raw if raw.isdigit() else 'x'}_%s"
             return ScreeningDispositionForm(**kwargs)
+        if action == "agree-screening":
+            raw = str((data or {}).get("match", ""))
+            kwargs["auto_id"] = f"id_agree{raw if raw.isdigit() else 'x'}_%s"
+            return ScreeningAgreementForm(**kwargs)
         if action == "request-info":
             return RequestInfoForm(
                 prefix="rfi",
@@ -373,6 +395,20 @@ class CasePage:
     @cached_property
     def screening_matches(self) -> list[ScreeningMatch]:
         return list(screening.screening_match_list(merchant_id=self.case.merchant_id))
+
+    def attach_agreement_forms(self, bound: ScreeningAgreementForm | None) -> None:
+        """An "agree" form on each hit whose clearing awaits a second person, for anyone but
+        its proposer."""
+        for match in self.screening_matches:
+            if not match.awaits_agreement or match.proposed_by_id == self.user.pk:
+                continue
+            if bound is not None and str(bound.data.get("match")) == str(match.pk):
+                match.agree_form = bound  # type: ignore[attr-defined]
+                continue
+            match.agree_form = ScreeningAgreementForm(  # type: ignore[attr-defined]
+                initial={"seen_state": self.case.state, "match": match.pk},
+                auto_id=f"id_agree{match.pk}_%s",
+            )
 
     def attach_disposition_forms(self, bound: ScreeningDispositionForm | None) -> None:
         for match in self.screening_matches:
@@ -555,6 +591,7 @@ class CasePage:
         forms = {name: self.form(name) for name in actions if name not in PER_ROW_ACTIONS}
         bound_document_form: DocumentDecisionForm | None = None
         bound_disposition_form: ScreeningDispositionForm | None = None
+        bound_agreement_form: ScreeningAgreementForm | None = None
         bound_capability_form: CapabilityDecisionForm | None = None
         if bound is not None:
             name, form = bound
@@ -564,6 +601,8 @@ class CasePage:
                 bound_document_form = form
             elif isinstance(form, ScreeningDispositionForm):
                 bound_disposition_form = form
+            elif isinstance(form, ScreeningAgreementForm):
+                bound_agreement_form = form
             elif name in forms:
                 forms[name] = form
         review = self.document_review()
@@ -572,6 +611,8 @@ class CasePage:
                 self._document(doc_id).decide_form = doc_form  # type: ignore[attr-defined]
         if "dispose-screening" in actions:
             self.attach_disposition_forms(bound_disposition_form)
+        if "agree-screening" in actions:
+            self.attach_agreement_forms(bound_agreement_form)
         events = self.events()
         matches = self.screening_matches
         presented = self.presenter.present_all(self.raw_requirements)
@@ -800,6 +841,23 @@ ACTIONS: dict[str, Action] = {
             comment=f.cleaned_data["comment"],
         ),
         gettext_lazy("The screening hit was disposed of."),
+        describe=lambda match: str(
+            _(
+                "Proposed as a false positive. A strong hit stays open until a second staff "
+                "member agrees."
+            )
+            if match.awaits_agreement
+            else _("The screening hit was disposed of.")
+        ),
+    ),
+    "agree-screening": Action(
+        lambda u, c, f: screening.screening_agree(
+            actor=u,
+            case_id=c.pk,
+            match_id=f.cleaned_data["match"],
+            comment=f.cleaned_data["comment"],
+        ),
+        gettext_lazy("You agreed: the strong hit is cleared as a false positive."),
     ),
     "override-risk": Action(
         lambda u, c, f: screening.risk_override(
@@ -813,6 +871,7 @@ ANCHORS = {
     "accept-clean": "#documents",
     "decide-capability": "#capabilities",
     "dispose-screening": "#screening",
+    "agree-screening": "#screening",
     "override-risk": "#risk",
 }
 
@@ -825,6 +884,9 @@ DOCUMENT_CONFLICTS: dict[str, Promise] = {
     document_review.DOCUMENT_NOTE_REQUIRED: gettext_lazy(
         "Not possible yet: a document whose checks warned or failed was accepted without a "
         "note. Decide it again with a note."
+    ),
+    "no_disposition_proposed": gettext_lazy(
+        "Nothing awaits agreement on this hit any more: someone else decided it. Reload."
     ),
 }
 

@@ -122,7 +122,7 @@ def test_context_takes_a_fixed_number_of_queries(
 ) -> None:
     from cases.reports.context import report_context
 
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         report_context(approved_report)
 
 
