@@ -481,12 +481,10 @@ class AcceptedDocumentOut(serializers.Serializer):
 
 
 class SkippedDocumentOut(serializers.Serializer):
-    id = serializers.IntegerField(source="0.pk")
-    document_type = serializers.CharField(source="0.document_type.code")
-    label = serializers.CharField(source="0.document_type.name")
-    reason = serializers.CharField(
-        source="1", help_text="`checks_warned_or_failed` or `checks_pending`."
-    )
+    id = serializers.IntegerField(source="document.pk")
+    document_type = serializers.CharField(source="document.document_type.code")
+    label = serializers.CharField(source="document.document_type.name")
+    reason = serializers.CharField(help_text="`checks_warned_or_failed` or `checks_pending`.")
 
 
 class CleanAcceptanceOut(serializers.Serializer):

@@ -609,7 +609,12 @@ class CaseDocumentsAcceptCleanView(ApiView):
     def post(self, request: Request, case_id: int) -> Response:
         result = documents_accept_clean(actor=request.user, case_id=case_id)
         return Response(
-            CleanAcceptanceOut({"accepted": result.accepted, "skipped": result.skipped}).data
+            CleanAcceptanceOut(
+                {
+                    "accepted": result.accepted,
+                    "skipped": [{"document": d, "reason": why} for d, why in result.skipped],
+                }
+            ).data
         )
 
 
