@@ -147,7 +147,7 @@ def test_accept_all_clean_from_the_page_names_what_it_accepted_and_skipped(
     assert f"#{clean.pk}" in form and f"#{warned.pk}" not in form
     response = reviewer_client.post(
         reverse("cases:case_accept_clean", args=[claimed_case.pk]),
-        {"seen_state": "in_review"},
+        {"accept-clean-seen_state": "in_review"},
         follow=True,
     )
     body = response.content.decode()

@@ -35,6 +35,15 @@ def test_reviewer_claims_and_approves_through_the_page(
     assert "You hold this case now." in response.content.decode()
     submitted_case.refresh_from_db()
     assert submitted_case.state == CaseState.IN_REVIEW
+    # Each document is looked at and accepted on the page before the approval.
+    for doc in submitted_case.merchant.documents.all():
+        decided = _post(
+            reviewer_client,
+            submitted_case,
+            "decide_document",
+            {"seen_state": "in_review", "document": doc.pk, "decision": "accept"},
+        )
+        assert decided.status_code == 302
 
     response = _post(
         reviewer_client,

@@ -989,7 +989,7 @@ def _rejected(cmd: Command, u: dict[str, User], case: ReviewCase, ids: dict[int,
     case_services.case_reject(
         actor=u["reviewer"],
         case_id=case.pk,
-        reason_codes=["name_mismatch"],
+        reason_codes=["requirements_not_met"],
         rationale="The operating company on the invoices is a different legal entity.",
     )
 
