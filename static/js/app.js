@@ -11,7 +11,8 @@
   }
 
   // Forms that change something irreversible ask first. Delegated (one listener on the
-  // document), so forms swapped in by shortcuts.js keep the behaviour.
+  // document, bubbling: after a form's own validation), so forms swapped in by shortcuts.js
+  // keep the behaviour.
   function confirmations() {
     document.addEventListener("submit", function (event) {
       var form = event.target;
@@ -19,7 +20,7 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) {
         event.preventDefault();
       }
-    }, true);
+    });
   }
 
   // A second click on a submit button must not send the form twice.
@@ -34,7 +35,7 @@
       }
       form.dataset.submitted = "1";
       window.setTimeout(function () { form.dataset.submitted = ""; }, 4000);
-    }, true);
+    });
   }
 
   function fieldWrapper(form, name) {

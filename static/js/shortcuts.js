@@ -92,7 +92,12 @@
       return response.text().then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var newCard = swap(fresh, "#document-" + id);
-        swap(fresh, "#decisions");
+        // Only the approval's document blockers change in the decision panel: its forms (and
+        // their validation) stay as they are.
+        var blockers = document.getElementById("document-blockers");
+        var freshBlockers = fresh.getElementById("document-blockers");
+        if (blockers && freshBlockers) blockers.replaceWith(freshBlockers);
+        else if (blockers) blockers.remove();
         swap(fresh, ".accept-clean");
         showMessage(fresh);
         if (!response.ok) {

@@ -3,6 +3,7 @@ the place, and moves the focus to the next document still undecided in the case.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -16,6 +17,14 @@ from tests.e2e.test_submit_and_approve import (  # the launch pattern, shared
 
 pytestmark = [pytest.mark.e2e]
 __all__ = ["allow_sync_orm_next_to_playwright", "browser_page"]
+
+
+def _wait_until(page: Any, expression: str, timeout: float = 10.0) -> None:
+    """Polls from Python: the page's CSP forbids the eval that wait_for_function uses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, expression
+        time.sleep(0.1)
 
 
 def test_y_keeps_the_place_and_moves_to_the_next_undecided_document(
@@ -40,8 +49,8 @@ def test_y_keeps_the_place_and_moves_to_the_next_undecided_document(
     page.keyboard.press("j")
     page.keyboard.press("y")
     page.wait_for_selector("text=The document decision was recorded.")
-    page.wait_for_function(
-        f"document.activeElement && document.activeElement.id === 'document-{second}'"
+    _wait_until(
+        page, f"document.activeElement && document.activeElement.id === 'document-{second}'"
     )
     assert page.evaluate("window.__keptPlace") is True
     assert page.locator(f"#document-{first}[data-undecided]").count() == 0
@@ -49,7 +58,7 @@ def test_y_keeps_the_place_and_moves_to_the_next_undecided_document(
 
     # y again accepts the focused (second) document, still without a reload.
     page.keyboard.press("y")
-    page.wait_for_function(f"!document.querySelector('#document-{second}[data-undecided]')")
+    _wait_until(page, f"!document.querySelector('#document-{second}[data-undecided]')")
     assert page.evaluate("window.__keptPlace") is True
     decided = set(
         DocumentDecision.objects.filter(case=claimed_case).values_list("document_id", flat=True)
