@@ -70,6 +70,8 @@
   }
 
   function acceptFocused() {
+    // One decision at a time: a second y while the first is on its way waits for the move.
+    if (document.querySelector("article[data-document][aria-busy]")) return;
     var card = focusedDocument();
     if (!card) return;
     var form = card.querySelector("form.doc-decide");
@@ -89,6 +91,7 @@
       credentials: "same-origin",
       headers: { "X-Requested-With": "fetch" },
     }).then(function (response) {
+      card.removeAttribute("aria-busy");
       return response.text().then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var newCard = swap(fresh, "#document-" + id);
