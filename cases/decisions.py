@@ -19,6 +19,7 @@ from audit.services import audit_record
 from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from merchants.models import Capability, Merchant
 
+from .document_review import document_review_refuse_if_blocked
 from .models import (
     CapabilityDecision,
     CaseState,
@@ -112,6 +113,8 @@ def capability_decide(
     else:
         codes = _reason_codes(reason_codes, kinds=[ReasonKind.APPROVAL])
         severity = ""
+        # Approving a capability rests on its documents: each decided in this case.
+        document_review_refuse_if_blocked(case, capability=capability)
 
     existing = {d.capability_id: d for d in case.capability_decisions.all()}
     if decision == REJECT:

@@ -370,21 +370,55 @@ class CommentForm(CaseActionForm):
 
 
 class DocumentDecisionForm(CaseActionForm):
+    """Accept or reject one document. The reason is needed for a rejection and offers only
+    document reasons; the note is needed when accepting a document whose checks warned or
+    failed (`needs_note`), and the seller reads it on a rejection. The service decides; the
+    page marks both as needed, never as "(optional)"."""
+
+    service_required: tuple[str, ...] = ("reason_code",)
     document = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.ChoiceField(
         label=_("Decision"),
         widget=forms.RadioSelect,
         choices=[("accept", _("Accept")), ("reject", _("Reject"))],
     )
-    reason_code = forms.ChoiceField(label=_("Reason (for a rejection)"), required=False)
-    note = forms.CharField(label=_("Note to the seller"), required=False, max_length=1000)
+    reason_code = forms.ChoiceField(
+        label=_("Reason (needed for a rejection)"),
+        required=False,
+        help_text=_("Document reasons only; the seller sees the reason."),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=1000,
+        help_text=_("On a rejection the seller reads it."),
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, needs_note: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason_code"].choices = [  # type: ignore[attr-defined]
             ("", "—"),
-            *reason_choices(self.reasons, ReasonKind.REJECTION, ReasonKind.INFORMATION),
+            *reason_choices(self.reasons, ReasonKind.DOCUMENT),
         ]
+        if needs_note:
+            self.service_required = ("reason_code", "note")
+            self.fields["note"].label = _("Note (needed to accept: the checks warned or failed)")
+            self.fields["note"].help_text = _(
+                "Say why you accept it anyway. On a rejection the seller reads it."
+            )
+
+
+class ScreeningAgreementForm(CaseActionForm):
+    """A second staff member agrees with clearing a strong hit as a false positive."""
+
+    match = forms.IntegerField(widget=forms.HiddenInput)
+    comment = forms.CharField(
+        label=_("Your comment"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What you checked yourself before agreeing."),
+    )
 
 
 class ScreeningDispositionForm(CaseActionForm):
@@ -475,7 +509,7 @@ class RequestInfoForm(CaseActionForm):
         self.documents = list(documents)
         choices = [
             ("", "—"),
-            *reason_choices(self.reasons, ReasonKind.INFORMATION, ReasonKind.REJECTION),
+            *reason_choices(self.reasons, ReasonKind.DOCUMENT, ReasonKind.INFORMATION),
         ]
         for doc in self.documents:
             self.fields[f"doc_{doc.pk}"] = forms.BooleanField(label=_("Include"), required=False)

@@ -48,6 +48,12 @@ EVENT_LABELS: dict[str, Promise | Label] = {
     "screening.hits_recorded": gettext_lazy("Sanctions screening hits found"),
     "screening.ownership_rule_matched": gettext_lazy("Owned 50 percent or more by listed parties"),
     "screening.disposed": gettext_lazy("Screening hit disposed"),
+    "screening.disposition_proposed": gettext_lazy(
+        "Clearing a strong screening hit proposed (waits for a second person)"
+    ),
+    "screening.disposition_agreed": gettext_lazy(
+        "Clearing a strong screening hit agreed by a second person"
+    ),
     "risk.assessed": gettext_lazy("Risk assessed"),
     "capability.decided": gettext_lazy("Capability decided"),
     "report.built": gettext_lazy("Review report built"),

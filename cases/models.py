@@ -15,7 +15,10 @@ from merchants.models import Capability, Merchant, RiskTier
 
 
 class ReasonKind(models.TextChoices):
+    # What a reason is about: a case (or capability) rejection, one document's rejection,
+    # an RFI item, an approval note. Each decision form offers only the reasons of its kind.
     REJECTION = "rejection", _("Rejection")
+    DOCUMENT = "document", _("Document rejection")
     INFORMATION = "information", _("Request for information")
     APPROVAL = "approval", _("Approval note")
 

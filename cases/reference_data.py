@@ -115,31 +115,38 @@ REASON_CODES: list[tuple[Any, ...]] = [
     # code, kind, severity, en, zh
     (
         "doc_illegible",
-        ReasonKind.REJECTION,
+        ReasonKind.DOCUMENT,
         Severity.RETRY,
         "The document is not readable.",
         "文件无法辨认。",
     ),
     (
         "doc_expired",
-        ReasonKind.REJECTION,
+        ReasonKind.DOCUMENT,
         Severity.RETRY,
         "The document has expired.",
         "文件已过期。",
     ),
     (
         "name_mismatch",
-        ReasonKind.REJECTION,
+        ReasonKind.DOCUMENT,
         Severity.RETRY,
         "The name on the document does not match the merchant.",
         "文件上的名称与商户不一致。",
     ),
     (
         "incomplete_document",
-        ReasonKind.REJECTION,
+        ReasonKind.DOCUMENT,
         Severity.RETRY,
         "Pages or parts of the document are missing.",
         "文件缺页或内容不完整。",
+    ),
+    (
+        "requirements_not_met",
+        ReasonKind.REJECTION,
+        Severity.RETRY,
+        "The merchant does not meet the requirements for what it applied for.",
+        "商户不符合所申请业务的要求。",
     ),
     (
         "unauthorized_brand",

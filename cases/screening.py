@@ -111,7 +111,9 @@ def screening_match_list(*, merchant_id: int) -> QuerySet[ScreeningMatch]:
     first, then by score; everything a row shows is joined in (one query)."""
     return (
         ScreeningMatch.objects.filter(merchant_id=merchant_id)
-        .select_related("entry", "person", "disposed_by", "sanctions_list")
+        .select_related(
+            "entry", "person", "disposed_by", "proposed_by", "agreed_by", "sanctions_list"
+        )
         .order_by(
             DbCase(When(status=Disposition.OPEN, then=0), default=1),
             "-score",
@@ -395,13 +397,150 @@ def _require_disposer(actor: Any, case: ReviewCase) -> None:
     )
 
 
+PROPOSAL_FIELDS = (
+    "proposed_by",
+    "proposed_at",
+    "proposal_comment",
+    "agreed_by",
+    "agreed_at",
+    "agreement_comment",
+)
+
+
 def _disposition_snapshot(match: ScreeningMatch) -> dict[str, Any]:
     return {
         "status": match.status,
         "comment": match.disposition_comment,
         "disposed_by": match.disposed_by_id,
         "disposed_at": match.disposed_at,
+        "proposed_by": match.proposed_by_id,
+        "agreed_by": match.agreed_by_id,
     }
+
+
+def _propose_false_positive(
+    *, actor: Any, case: ReviewCase, match: ScreeningMatch, comment: str
+) -> ScreeningMatch:
+    """The first person's false-positive disposition of a strong hit: recorded as a proposal;
+    the hit stays open (it still blocks approval and still scores as open) until a different
+    staff member agrees (`screening_agree`). One "screening.disposition_proposed" event;
+    proposing again the same way changes nothing."""
+    if (
+        match.awaits_agreement
+        and match.proposed_by_id == actor.pk
+        and match.proposal_comment == comment
+    ):
+        return match
+    if match.status == Disposition.FALSE_POSITIVE and match.agreed_by_id is not None:
+        if match.disposition_comment == comment:
+            return match  # already cleared by two people
+    before = _disposition_snapshot(match)
+    match.status = Disposition.OPEN
+    match.disposition_comment = ""
+    match.disposed_by, match.disposed_at = None, None
+    match.proposed_by, match.proposed_at, match.proposal_comment = actor, timezone.now(), comment
+    match.agreed_by, match.agreed_at, match.agreement_comment = None, None, ""
+    match.save(
+        update_fields=[
+            "status",
+            "disposition_comment",
+            "disposed_by",
+            "disposed_at",
+            *PROPOSAL_FIELDS,
+        ]
+    )
+    audit_record(
+        action="screening.disposition_proposed",
+        actor=actor,
+        obj=match,
+        case_id=case.pk,
+        merchant_id=case.merchant_id,
+        before=before,
+        after={
+            **_disposition_snapshot(match),
+            **match_summary(match),
+            "proposed_status": Disposition.FALSE_POSITIVE,
+            "strong_hit_score": settings.KYC_STRONG_HIT_SCORE,
+        },
+        text=comment,
+        policy_version=case.policy_version.label if case.policy_version else "",
+    )
+    if before["status"] != Disposition.OPEN:
+        from .tasks import score_case_task
+
+        score_case_task.delay_on_commit(case.pk)
+    return match
+
+
+@transaction.atomic
+def screening_agree(
+    *, actor: Any, case_id: int, match_id: int, comment: str = ""
+) -> ScreeningMatch:
+    """The second staff member's agreement with a proposed false-positive disposition of a
+    strong hit (four-eyes): only a reviewer or senior reviewer who is not the proposer, while
+    the case is open for review. Clears the hit (`false_positive`, disposed by the proposer,
+    agreed by the actor), writes one "screening.disposition_agreed" event and re-scores the
+    case after commit; the risk breakdown then names both. The proposer is refused (403
+    `four_eyes_same_person`); without a pending proposal it is a conflict (409)."""
+    case = _lock_case(actor=actor, case_id=case_id)
+    _require_role(actor, REVIEWING_ROLES, "Only reviewers dispose of screening hits.")
+    if case.state not in (CaseState.IN_REVIEW, CaseState.EDD, CaseState.PENDING_SECOND_APPROVAL):
+        raise Conflict(
+            f"Case {case.pk} is {case.get_state_display().lower()}; screening hits are disposed "
+            "of while it is in review.",
+            code="invalid_state",
+            details={"state": case.state},
+        )
+    if case.state != CaseState.IN_REVIEW and not has_role(actor, Role.SENIOR_REVIEWER):
+        raise NotAllowed("Only a senior reviewer decides a case awaiting second approval.")
+    match = (
+        ScreeningMatch.objects.select_for_update(of=("self",))
+        .select_related("entry")
+        .filter(pk=match_id, merchant_id=case.merchant_id)
+        .first()
+    )
+    if match is None:
+        raise NotFound("Screening match not found.")
+    if not match.awaits_agreement:
+        raise Conflict(
+            "No false-positive disposition of this hit awaits a second person.",
+            code="no_disposition_proposed",
+        )
+    if match.proposed_by_id == actor.pk:
+        raise NotAllowed(
+            "Four-eyes: the person who proposed clearing this hit cannot also agree to it.",
+            code="four_eyes_same_person",
+        )
+    before = _disposition_snapshot(match)
+    match.status = Disposition.FALSE_POSITIVE
+    match.disposition_comment = match.proposal_comment
+    match.disposed_by, match.disposed_at = match.proposed_by, match.proposed_at
+    match.agreed_by, match.agreed_at = actor, timezone.now()
+    match.agreement_comment = (comment or "").strip()
+    match.save(
+        update_fields=[
+            "status",
+            "disposition_comment",
+            "disposed_by",
+            "disposed_at",
+            *PROPOSAL_FIELDS,
+        ]
+    )
+    audit_record(
+        action="screening.disposition_agreed",
+        actor=actor,
+        obj=match,
+        case_id=case.pk,
+        merchant_id=case.merchant_id,
+        before=before,
+        after={**_disposition_snapshot(match), **match_summary(match)},
+        text=match.agreement_comment,
+        policy_version=case.policy_version.label if case.policy_version else "",
+    )
+    from .tasks import score_case_task
+
+    score_case_task.delay_on_commit(case.pk)
+    return match
 
 
 @transaction.atomic
@@ -434,6 +573,8 @@ def screening_dispose(
         errors["comment"] = ["Required."]
     if errors:
         raise InvalidInput("A disposition needs a decision and a comment.", fields=errors)
+    if status == Disposition.FALSE_POSITIVE and match.is_strong:
+        return _propose_false_positive(actor=actor, case=case, match=match, comment=comment)
     if match.status == status and match.disposition_comment == comment:
         return match
     before = _disposition_snapshot(match)
@@ -441,7 +582,18 @@ def screening_dispose(
     match.disposition_comment = comment
     match.disposed_by = actor
     match.disposed_at = timezone.now()
-    match.save(update_fields=["status", "disposition_comment", "disposed_by", "disposed_at"])
+    # Any other disposition replaces a pending four-eyes proposal.
+    match.proposed_by, match.proposed_at, match.proposal_comment = None, None, ""
+    match.agreed_by, match.agreed_at, match.agreement_comment = None, None, ""
+    match.save(
+        update_fields=[
+            "status",
+            "disposition_comment",
+            "disposed_by",
+            "disposed_at",
+            *PROPOSAL_FIELDS,
+        ]
+    )
     four_eyes_before = case.requires_four_eyes
     if status == Disposition.INCONCLUSIVE and not case.requires_four_eyes:
         case.requires_four_eyes = True

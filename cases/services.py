@@ -44,6 +44,7 @@ from merchants.services import capability_request, capability_set_status, mercha
 from webhooks.services import webhook_emit, webhook_event_refresh
 
 from . import queues
+from .document_review import NOTE_REQUIRED_MESSAGE, document_review_refuse_if_blocked, needs_note
 from .models import (
     CaseKind,
     CaseState,
@@ -699,7 +700,8 @@ def case_escalate(*, actor: Any, case_id: int, rationale: str) -> ReviewCase:
 def _final_approval_effects(case: ReviewCase) -> dict[str, Any]:
     """Applies the per-capability decisions: approved or undecided capabilities become
     active, rejected ones inactive (`rejected.retry` / `rejected.final`); refuses when none
-    would end approved. Accepts the documents still awaiting review."""
+    would end approved. Documents are not touched: each was decided explicitly before the
+    approval (cases.document_review)."""
     from .decisions import capability_outcomes
 
     to_activate, rejected_caps = capability_outcomes(
@@ -716,12 +718,6 @@ def _final_approval_effects(case: ReviewCase) -> dict[str, Any]:
             disabled_reason=f"rejected.{d.severity or Severity.RETRY}",
         )
         for c, d in rejected_caps
-    ]
-    accepted = [
-        document_set_status(document=d, status=DocumentStatus.ACCEPTED)
-        for d in case.merchant.documents.filter(
-            status__in=[DocumentStatus.UPLOADED, DocumentStatus.PENDING_REVIEW]
-        )
     ]
     merchant = case.merchant
     merchant_before: dict[str, Any] = {"status": merchant.status, "risk_tier": merchant.risk_tier}
@@ -742,7 +738,6 @@ def _final_approval_effects(case: ReviewCase) -> dict[str, Any]:
     merchant_before["next_review_date"] = review_before
     return {
         "capabilities": capability_changes,
-        "documents_accepted": accepted,
         "merchant": {
             "before": merchant_before,
             "after": {
@@ -781,6 +776,7 @@ def case_approve(
 
     edd_refuse_if_incomplete(case)
     codes = _reason_codes(reason_codes, kinds=[ReasonKind.APPROVAL])
+    document_review_refuse_if_blocked(case)
     before = _case_state_snapshot(case)
     if case.state == CaseState.EDD:
         # An EDD case is always approved by two senior reviewers, whatever its flags say.
@@ -823,6 +819,9 @@ def case_second_approve(*, actor: Any, case_id: int, rationale: str = "") -> Rev
         )
     # A re-screening may have found a hit while the case waited for its checker.
     _refuse_if_screening_blocks(case)
+    # A document replaced while the case waited is undecided: the checker never approves
+    # a document nobody looked at.
+    document_review_refuse_if_blocked(case)
     before = _case_state_snapshot(case)
     case.second_approve(actor)
     _save(case)
@@ -960,7 +959,8 @@ def document_decide(
     reason_code: str = "",
     note: str = "",
 ) -> DocumentDecision:
-    """Accepts or rejects one document of the case's merchant (rejection needs a reason)."""
+    """Accepts or rejects one document of the case's merchant: a rejection needs a reason
+    code; accepting a document whose checks warned or failed needs a note saying why."""
     case = _lock_case(actor=actor, case_id=case_id)
     _require_role(actor, REVIEWING_ROLES, "Only reviewers decide documents.")
     if case.state not in (CaseState.IN_REVIEW, CaseState.EDD):
@@ -977,7 +977,12 @@ def document_decide(
             raise InvalidInput(
                 "A rejected document needs a reason code.", fields={"reason_code": ["Required."]}
             )
-        rc = _reason_codes([reason_code], kinds=[ReasonKind.REJECTION, ReasonKind.INFORMATION])[0]
+        rc = _reason_codes([reason_code], kinds=[ReasonKind.DOCUMENT])[0]
+    note = (note or "").strip()
+    if decision == DocumentDecision.Decision.ACCEPT and not note and needs_note(doc):
+        raise InvalidInput(
+            NOTE_REQUIRED_MESSAGE, code="document_note_required", fields={"note": ["Required."]}
+        )
     result = DocumentDecision.objects.create(
         case=case, document=doc, decision=decision, reason_code=rc, note=note, decided_by=actor
     )

@@ -91,6 +91,11 @@ urlpatterns = [
         "cases/<int:case_id>/comments/", cases_views.CaseCommentView.as_view(), name="case-comments"
     ),
     path(
+        "cases/<int:case_id>/documents/accept-clean/",
+        cases_views.CaseDocumentsAcceptCleanView.as_view(),
+        name="case-documents-accept-clean",
+    ),
+    path(
         "cases/<int:case_id>/documents/<int:document_id>/decision/",
         cases_views.CaseDocumentDecisionView.as_view(),
         name="case-document-decision",
@@ -104,6 +109,11 @@ urlpatterns = [
         "cases/<int:case_id>/screening-matches/<int:match_id>/disposition/",
         cases_views.CaseScreeningDispositionView.as_view(),
         name="case-screening-match-disposition",
+    ),
+    path(
+        "cases/<int:case_id>/screening-matches/<int:match_id>/agreement/",
+        cases_views.CaseScreeningAgreementView.as_view(),
+        name="case-screening-match-agreement",
     ),
     path(
         "cases/<int:case_id>/risk-override/",

@@ -197,6 +197,35 @@ class QualificationDocument(models.Model):
         return self.content_type in ("image/jpeg", "image/png")
 
 
+class DocumentView(models.Model):
+    """Who first looked at one version of a document (one upload), from which case, and when:
+    the proof a decision rests on a look. One row, and one `document.viewed` audit event, per
+    viewer per document per case (per document outside a case), however often the page that
+    shows it is loaded. `case_id` is a plain id: kyc sits below cases."""
+
+    document = models.ForeignKey(
+        QualificationDocument, on_delete=models.CASCADE, related_name="views"
+    )
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    viewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["viewed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "viewer", "case_id"],
+                condition=models.Q(case_id__isnull=False),
+                name="one_view_per_viewer_document_case",
+            ),
+            models.UniqueConstraint(
+                fields=["document", "viewer"],
+                condition=models.Q(case_id__isnull=True),
+                name="one_view_per_viewer_document",
+            ),
+        ]
+
+
 class CheckOutcome(models.TextChoices):
     PASSED = "passed", _("Passed")
     WARNING = "warning", _("Warning")
@@ -327,6 +356,19 @@ class ScreeningMatch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     disposed_at = models.DateTimeField(null=True, blank=True)
+    # Four-eyes on clearing a strong hit (score >= KYC_STRONG_HIT_SCORE): the first person's
+    # false-positive disposition is a proposal (the hit stays open); a different staff member
+    # agrees, and only then is it cleared. Both are kept: the risk breakdown names them.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    proposal_comment = models.TextField(blank=True)
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agreed_at = models.DateTimeField(null=True, blank=True)
+    agreement_comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -345,6 +387,16 @@ class ScreeningMatch(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == Disposition.OPEN
+
+    @property
+    def is_strong(self) -> bool:
+        """Strong enough that clearing it as a false positive needs a second person."""
+        return self.score >= settings.KYC_STRONG_HIT_SCORE
+
+    @property
+    def awaits_agreement(self) -> bool:
+        """A false-positive disposition was proposed and waits for a second staff member."""
+        return self.status == Disposition.OPEN and self.proposed_by_id is not None
 
 
 # --------------------------------------------------------------------------- risk

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -313,6 +314,31 @@ def _screening_factors(score: RiskScore, matches: list[tuple[str, str, str, str]
         )
 
 
+def _strong_hit_cleared_factor(score: RiskScore, cleared: list[tuple[Any, ...]]) -> None:
+    """A strong hit cleared as a false positive (by two people) stays visible in the score,
+    naming who cleared it, so the tier does not silently fall back as if it never existed."""
+    if not cleared:
+        return
+    described = [
+        f"{screened} ~ {listed} ({list_id})"
+        + (f" — {by}" + (f" + {agreed}" if agreed else "") if by else "")
+        for _status, screened, listed, list_id, by, agreed in cleared[:SCREENING_REASON_NAMES]
+    ]
+    if len(cleared) > SCREENING_REASON_NAMES:
+        described.append(f"+{len(cleared) - SCREENING_REASON_NAMES}")
+    score.add(
+        "screening_strong_hit_cleared",
+        risk_data.SCREENING_STRONG_CLEARED_POINTS,
+        _(
+            "Strong sanctions hit(s) (score %(threshold)s or more) cleared as false positive "
+            "by two staff members (%(count)s): %(matches)s."
+        ),
+        threshold=settings.KYC_STRONG_HIT_SCORE,
+        count=len(cleared),
+        matches="; ".join(described),
+    )
+
+
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -429,15 +455,28 @@ def merchant_risk(merchant: Merchant) -> RiskScore:
         .select_related("category")
         .order_by("category__code")
     )
+    rows = list(
+        ScreeningMatch.objects.filter(
+            Q(status__in=[Disposition.CONFIRMED, Disposition.OPEN, Disposition.INCONCLUSIVE])
+            | Q(status=Disposition.FALSE_POSITIVE, score__gte=settings.KYC_STRONG_HIT_SCORE)
+        )
+        .filter(merchant=merchant)
+        .order_by("-score", "id")
+        .values_list(
+            "status",
+            "screened_name",
+            "entry__primary_name",
+            "entry__list_id",
+            "disposed_by__username",
+            "agreed_by__username",
+        )
+    )
     matches = [
         (status, screened, listed, str(list_id))
-        for status, screened, listed, list_id in ScreeningMatch.objects.filter(
-            merchant=merchant,
-            status__in=[Disposition.CONFIRMED, Disposition.OPEN, Disposition.INCONCLUSIVE],
-        )
-        .order_by("-score", "id")
-        .values_list("status", "screened_name", "entry__primary_name", "entry__list_id")
+        for status, screened, listed, list_id, _by, _agreed in rows
+        if status != Disposition.FALSE_POSITIVE
     ]
+    cleared = [row for row in rows if row[0] == Disposition.FALSE_POSITIVE]
     results = list(
         DocumentCheckResult.objects.filter(
             document__merchant=merchant, outcome__in=[CheckOutcome.FAILED, CheckOutcome.WARNING]
@@ -450,6 +489,7 @@ def merchant_risk(merchant: Merchant) -> RiskScore:
     _category_factors(score, capabilities, figures)
     _business_model_factor(score, merchant)
     _screening_factors(score, matches)
+    _strong_hit_cleared_factor(score, cleared)
     _ownership_factors(score, merchant, people)
     _pep_factors(score, people)
     _check_factors(score, results)

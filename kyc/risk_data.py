@@ -162,6 +162,9 @@ BUSINESS_MODEL_POINTS: dict[str, int] = {
 SCREENING_CONFIRMED_POINTS = 100
 SCREENING_OPEN_POINTS = 60
 SCREENING_INCONCLUSIVE_POINTS = 30
+# A strong hit cleared as a false positive by two people: enough to keep the tier at medium
+# (the default medium threshold), never low, and named in the breakdown.
+SCREENING_STRONG_CLEARED_POINTS = 25
 
 # Ownership opacity (companies and partnerships only).
 OWNERSHIP_NO_DECLARED_OWNER_POINTS = 20

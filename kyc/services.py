@@ -38,6 +38,7 @@ from .models import (
     DocumentPreview,
     DocumentStatus,
     DocumentType,
+    DocumentView,
     QualificationDocument,
 )
 from .previews import Preview, preview_key, render_preview
@@ -493,8 +494,19 @@ def document_set_status(*, document: QualificationDocument, status: str) -> dict
 def document_record_view(
     *, actor: Any, document: QualificationDocument, case_id: int | None, disposition: str
 ) -> None:
-    """Viewing or downloading a document is itself an audit event."""
+    """Viewing or downloading a document is itself an audit event. A view is recorded once
+    per viewer per document version per case (a DocumentView row and one `document.viewed`
+    event), not on every page load: the case page embeds the file, so a count of loads
+    would prove nothing. Each download is recorded: a copy left the system."""
     with transaction.atomic():
+        if disposition == "viewed":
+            # get_or_create under the unique constraints: of two concurrent first views, one
+            # inserts and the other finds its row (no second event).
+            _view, created = DocumentView.objects.get_or_create(
+                document=document, viewer=actor, case_id=case_id
+            )
+            if not created:
+                return
         audit_record(
             action=f"document.{disposition}",
             actor=actor,

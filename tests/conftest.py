@@ -158,6 +158,29 @@ def upload(name: str, data: bytes, content_type: str = "application/pdf") -> Sim
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
+def accept_documents(case: Any, actor: Any, note: str = "Compared with the registry.") -> None:
+    """Accepts, as the reviewer holding the case, every current document not yet decided in
+    it: an approval needs each one decided. The note is given only where the document's
+    checks warned or failed (where the service requires one)."""
+    from cases.document_review import case_documents, latest_decisions, needs_note
+    from cases.models import ReviewCase
+    from cases.services import document_decide
+
+    if not isinstance(case, ReviewCase):
+        case = ReviewCase.objects.get(pk=case)
+    decided = latest_decisions(case)
+    for document in case_documents(case):
+        if document.pk in decided:
+            continue
+        document_decide(
+            actor=actor,
+            case_id=case.pk,
+            document_id=document.pk,
+            decision="accept",
+            note=note if needs_note(document) else "",
+        )
+
+
 @pytest.fixture
 def draft_case(reference: Any, seller: Any) -> Any:
     """A company in CN with a legal representative and a draft onboarding case, nothing
@@ -225,4 +248,18 @@ def claimed_case(submitted_case: Any, reviewer: Any) -> Any:
     return case_claim(actor=reviewer, case_id=submitted_case.pk)
 
 
-__all__ = ["MerchantFactory", "add_member", "login_verified", "upload", "verify_second_factor"]
+@pytest.fixture
+def reviewed_case(claimed_case: Any, reviewer: Any) -> Any:
+    """The claimed case with every document accepted by its holder: ready to approve."""
+    accept_documents(claimed_case, reviewer)
+    return claimed_case
+
+
+__all__ = [
+    "MerchantFactory",
+    "accept_documents",
+    "add_member",
+    "login_verified",
+    "upload",
+    "verify_second_factor",
+]

@@ -241,15 +241,26 @@ class ReviewerUser(ApiUser):
             self.post_json(
                 f"{API}/cases/{case_id}/reject/",
                 "reviewer: reject (retry)",
-                {"reason_codes": ["doc_illegible"], "rationale": "The licence scan is unreadable."},
+                {
+                    "reason_codes": ["requirements_not_met"],
+                    "rationale": "The licence scan is unreadable.",
+                },
                 (200,),
             )
         elif roll < 0.10:
+            # An approval needs every document decided: accept the clean ones in one call; a
+            # case with a warned document is refused (409 documents_undecided), as designed.
+            self.post_json(
+                f"{API}/cases/{case_id}/documents/accept-clean/",
+                "reviewer: accept all clean documents",
+                {},
+                (200,),
+            )
             self.post_json(
                 f"{API}/cases/{case_id}/approve/",
                 "reviewer: approve",
                 {"reason_codes": ["approved_clean"], "rationale": "All documents verified."},
-                (200,),
+                (200, 409),
             )
         else:
             self.post_json(f"{API}/cases/{case_id}/release/", "reviewer: release", {}, (200,))

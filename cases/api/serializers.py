@@ -271,6 +271,14 @@ class ScreeningMatchOut(CachedModelSerializer):
         source="status", choices=Disposition.choices, read_only=True
     )
     disposed_by = UserRefSerializer(read_only=True, allow_null=True)
+    proposed_by = UserRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Who proposed clearing a strong hit as a false positive; it stays `open` "
+        "until a different staff member agrees (`agreed_by`).",
+    )
+    agreed_by = UserRefSerializer(read_only=True, allow_null=True)
+    awaits_agreement = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = ScreeningMatch
@@ -291,9 +299,20 @@ class ScreeningMatchOut(CachedModelSerializer):
             "disposition_comment",
             "disposed_by",
             "disposed_at",
+            "awaits_agreement",
+            "proposed_by",
+            "proposed_at",
+            "proposal_comment",
+            "agreed_by",
+            "agreed_at",
+            "agreement_comment",
             "created_at",
         )
         read_only_fields = fields
+
+
+class ScreeningAgreementIn(InputSerializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class RiskFactorOut(serializers.Serializer):
@@ -485,6 +504,24 @@ class DocumentDecisionIn(InputSerializer):
     decision = serializers.ChoiceField(choices=DocumentDecision.Decision.choices)
     reason_code = serializers.CharField(required=False, allow_blank=True, default="")
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AcceptedDocumentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    document_type = serializers.CharField(source="document_type.code")
+    label = serializers.CharField(source="document_type.name")
+
+
+class SkippedDocumentOut(serializers.Serializer):
+    id = serializers.IntegerField(source="document.pk")
+    document_type = serializers.CharField(source="document.document_type.code")
+    label = serializers.CharField(source="document.document_type.name")
+    reason = serializers.CharField(help_text="`checks_warned_or_failed` or `checks_pending`.")
+
+
+class CleanAcceptanceOut(serializers.Serializer):
+    accepted = AcceptedDocumentOut(many=True, help_text="Accepted now, one audit event each.")
+    skipped = SkippedDocumentOut(many=True, help_text="Left for the reviewer to decide.")
 
 
 class ScreeningDispositionIn(InputSerializer):

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from accounts.roles import is_staff_member
 from cases import screening, services
+from cases.document_review import documents_accept_clean
 from cases.models import (
     OPEN_STATES,
     CapabilityDecision,
@@ -62,6 +63,7 @@ from .serializers import (
     CaseDetailOut,
     CaseFilterIn,
     CaseListOut,
+    CleanAcceptanceOut,
     CommentIn,
     CommentOut,
     DecisionIn,
@@ -75,6 +77,7 @@ from .serializers import (
     RequestInfoIn,
     ResubmitIn,
     RiskOverrideIn,
+    ScreeningAgreementIn,
     ScreeningDispositionIn,
     ScreeningMatchOut,
     WithdrawIn,
@@ -593,6 +596,32 @@ class CaseDocumentDecisionView(ApiView):
         return Response(DocumentDecisionOut(decision).data, status=status.HTTP_201_CREATED)
 
 
+class CaseDocumentsAcceptCleanView(ApiView):
+    @extend_schema(
+        operation_id="cases_documents_accept_clean",
+        request=None,
+        responses={200: CleanAcceptanceOut},
+        tags=TAG_CASES,
+        description="Reviewer holding the case: accepts every current document not yet "
+        "decided in this case whose automated checks all ran and passed, and names them; "
+        "skips (and names) the ones whose checks warned, failed or are still running. One "
+        "`document.accepted` audit event per document. Approval needs every document "
+        "decided (409 `documents_undecided`) and a note on an accepted document whose "
+        "checks warned or failed (409 `document_note_required`).",
+    )
+    @idempotent
+    def post(self, request: Request, case_id: int) -> Response:
+        result = documents_accept_clean(actor=request.user, case_id=case_id)
+        return Response(
+            CleanAcceptanceOut(
+                {
+                    "accepted": result.accepted,
+                    "skipped": [{"document": d, "reason": why} for d, why in result.skipped],
+                }
+            ).data
+        )
+
+
 class CaseScreeningDispositionView(ApiView):
     @extend_schema(
         operation_id="cases_screening_matches_dispose",
@@ -603,7 +632,9 @@ class CaseScreeningDispositionView(ApiView):
         "it awaits second approval): disposes of one screening hit of the case's merchant as "
         "`confirmed`, `false_positive` or `inconclusive`, with a comment (required). Only "
         "`open` hits block approval (400 `screening_hits_open`); `inconclusive` makes the "
-        "case need four-eyes; `confirmed` makes the merchant prohibited.",
+        "case need four-eyes; `confirmed` makes the merchant prohibited. On a strong hit "
+        "(score at or above `KYC_STRONG_HIT_SCORE`) `false_positive` is recorded as a "
+        "proposal (`awaits_agreement`), the hit stays `open` until a second person agrees.",
     )
     @idempotent
     def post(self, request: Request, case_id: int, match_id: int) -> Response:
@@ -614,6 +645,33 @@ class CaseScreeningDispositionView(ApiView):
             case_id=case_id,
             match_id=match_id,
             status=data.validated_data["disposition"],
+            comment=data.validated_data["comment"],
+        )
+        match = screening.screening_match_list(merchant_id=match.merchant_id).get(pk=match.pk)
+        return Response(ScreeningMatchOut(match).data)
+
+
+class CaseScreeningAgreementView(ApiView):
+    @extend_schema(
+        operation_id="cases_screening_matches_agree",
+        request=ScreeningAgreementIn,
+        responses={200: ScreeningMatchOut},
+        tags=TAG_CASES,
+        description="Four-eyes on clearing a strong hit (score at or above "
+        "`KYC_STRONG_HIT_SCORE`, default 95): its `false_positive` disposition is only a "
+        "proposal and the hit stays `open` (blocking approval) until a second reviewer, not "
+        "the proposer (403 `four_eyes_same_person`), agrees here; a senior reviewer in EDD or "
+        "awaiting second approval. 409 `no_disposition_proposed` when nothing awaits "
+        "agreement.",
+    )
+    @idempotent
+    def post(self, request: Request, case_id: int, match_id: int) -> Response:
+        data = ScreeningAgreementIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        match = screening.screening_agree(
+            actor=request.user,
+            case_id=case_id,
+            match_id=match_id,
             comment=data.validated_data["comment"],
         )
         match = screening.screening_match_list(merchant_id=match.merchant_id).get(pk=match.pk)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
-from kyc.models import QualificationDocument, RiskAssessment, ScreeningMatch
+from kyc.models import DocumentView, QualificationDocument, RiskAssessment, ScreeningMatch
 
 from .. import labels
 from ..models import (
@@ -55,6 +55,7 @@ class ReportContext:
     decision_reasons: list[Any] = field(default_factory=list)
     capability_decisions: list[Any] = field(default_factory=list)
     document_decisions: list[Any] = field(default_factory=list)
+    document_views: list[Any] = field(default_factory=list)
     qc_reviews: list[Any] = field(default_factory=list)
     events: list[AuditEvent] = field(default_factory=list)
 
@@ -92,6 +93,7 @@ class ReportContext:
             "capability_decisions": self.capability_decisions,
             "capability_rows": self.capability_rows,
             "document_decisions": self.document_decisions,
+            "document_views": self.document_views,
             "qc_reviews": self.qc_reviews,
             "events": self.events,
             "seq_range": self.seq_range,
@@ -107,7 +109,7 @@ def event_labels() -> dict[str, Any]:
 
 
 def report_context(report: ReviewReport) -> ReportContext:
-    """Loads the report's case and everything about it: 15 queries whatever the sizes."""
+    """Loads the report's case and everything about it: 16 queries whatever the sizes."""
     case = (
         ReviewCase.objects.select_related(
             "merchant", "maker", "checker", "policy_version", "assignee", "queue"
@@ -161,6 +163,12 @@ def report_context(report: ReviewReport) -> ReportContext:
         .select_related("document__document_type", "reason_code", "decided_by")
         .order_by("decided_at", "id")
     )
+    # Who looked at which document version from this case, first time each (kyc.DocumentView).
+    document_views = list(
+        DocumentView.objects.filter(case_id=case.pk)
+        .select_related("document__document_type", "viewer")
+        .order_by("viewed_at", "id")
+    )
     qc_reviews = list(
         QcReview.objects.filter(case_id=case.pk, status=QcReviewStatus.COMPLETED)
         .select_related(
@@ -195,6 +203,7 @@ def report_context(report: ReviewReport) -> ReportContext:
         decision_reasons=list(case.decision_reason_codes.all()),
         capability_decisions=capability_decisions,
         document_decisions=document_decisions,
+        document_views=document_views,
         qc_reviews=qc_reviews,
         events=events,
     )

@@ -31,7 +31,7 @@ from accounts.forms import apply_domain_error, service_text
 from accounts.roles import REVIEWING_ROLES, Role, has_role, is_staff_member
 from audit.models import AuditEvent
 from cases import decisions as capability_decisions
-from cases import labels, screening, selectors, services
+from cases import document_review, labels, screening, selectors, services
 from cases.forms import (
     ApproveForm,
     CaseActionForm,
@@ -43,6 +43,7 @@ from cases.forms import (
     ReopenForm,
     RequestInfoForm,
     RiskOverrideForm,
+    ScreeningAgreementForm,
     ScreeningDispositionForm,
     reason_choices,
 )
@@ -106,6 +107,14 @@ SCREENING_MESSAGES: dict[str, Promise] = {
         "Every capability of this case would be rejected: reject the case instead."
     ),
     "Give at least one reason code.": gettext_lazy("Give at least one reason code."),
+    "Four-eyes: the person who proposed clearing this hit cannot also agree to it.": (
+        gettext_lazy(
+            "Four-eyes: the person who proposed clearing this hit cannot also agree to it."
+        )
+    ),
+    document_review.NOTE_REQUIRED_MESSAGE: gettext_lazy(
+        "This document's checks warned or failed: say in a note why you accept it anyway."
+    ),
     "Explain the decision.": gettext_lazy("Explain the decision."),
 }
 
@@ -172,7 +181,7 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
         if claimable and case.assignee_id is None and (state != CaseState.EDD or senior):
             actions.add("claim")
         if state in (CaseState.IN_REVIEW, CaseState.EDD) and holds:
-            actions |= {"release", "request-info", "decide-document"}
+            actions |= {"release", "request-info", "decide-document", "accept-clean"}
             if state == CaseState.IN_REVIEW:
                 actions.add("escalate")
             if state == CaseState.IN_REVIEW or senior:
@@ -180,6 +189,12 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
             actions.add("override-risk")
         if state == CaseState.PENDING_SECOND_APPROVAL and senior and case.maker_id != user.pk:
             actions |= {"second-approve", "reject", "dispose-screening"}
+        # Four-eyes on clearing a strong hit: any reviewer (a senior once past L1 review) but
+        # the proposer, who is told to wait (the template checks who proposed).
+        if state == CaseState.IN_REVIEW or (
+            senior and state in (CaseState.EDD, CaseState.PENDING_SECOND_APPROVAL)
+        ):
+            actions.add("agree-screening")
     if state in (CaseState.APPROVED, CaseState.REJECTED) and has_role(
         user, Role.QC_LEAD, Role.COMPLIANCE_ADMIN
     ):
@@ -191,7 +206,13 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
 
 
 # Actions with one form per row (document, screening hit) rather than one per page.
-PER_ROW_ACTIONS = ("decide-document", "dispose-screening", "decide-capability")
+PER_ROW_ACTIONS = (
+    "decide-document",
+    "dispose-screening",
+    "agree-screening",
+    "decide-capability",
+    "accept-clean",
+)
 # Linked merchants shown per signal: enough to see a ring, bounded so the page stays fast.
 LINKED_LIMIT = 20
 # How deep the ownership tree follows owners that are themselves merchants on file.
@@ -264,7 +285,9 @@ class CasePage:
         if action == "decide-document":
             raw = str((data or {}).get("document", ""))
             kwargs["auto_id"] = f"id_doc{raw if raw.isdigit() else 'x'}_%s"
-            return DocumentDecisionForm(**kwargs)
+            doc = next((d for d in self.documents if str(d.pk) == raw), None)
+            needs_note = doc is not None and document_review.needs_note(doc)
+            return DocumentDecisionForm(needs_note=needs_note, **kwargs)
         if action == "decide-capability":
             raw = str((data or {}).get("capability", ""))
             kwargs["auto_id"] = f"id_cap{raw if raw.isdigit() else 'x'}_%s"
@@ -273,6 +296,10 @@ class CasePage:
             raw = str((data or {}).get("match", ""))
             kwargs["auto_id"] = f"id_match{raw if raw.isdigit() else 'x'}_%s"
             return ScreeningDispositionForm(**kwargs)
+        if action == "agree-screening":
+            raw = str((data or {}).get("match", ""))
+            kwargs["auto_id"] = f"id_agree{raw if raw.isdigit() else 'x'}_%s"
+            return ScreeningAgreementForm(**kwargs)
         if action == "request-info":
             return RequestInfoForm(
                 prefix="rfi",
@@ -284,6 +311,7 @@ class CasePage:
         form_classes: dict[str, type[CaseActionForm]] = {
             "claim": CaseActionForm,
             "release": CaseActionForm,
+            "accept-clean": CaseActionForm,
             "escalate": EscalateForm,
             "approve": ApproveForm,
             "second-approve": RationaleForm,
@@ -304,8 +332,38 @@ class CasePage:
                 initial={"seen_state": self.case.state, "document": doc.pk},
                 reasons=self.reasons,
                 auto_id=f"id_doc{doc.pk}_%s",
+                needs_note=document_review.needs_note(doc),
             )
         return forms
+
+    @cached_property
+    def case_decisions(self) -> dict[int, Any]:
+        """The latest decision per document made in this case."""
+        return document_review.latest_decisions(self.case)
+
+    def document_review(self) -> dict[str, Any]:
+        """Per current document: decided in this case or not, and whether it is clean (every
+        check ran and passed); the documents "accept all clean" would accept and skip; what
+        still blocks an approval. From the page's prefetched documents (no extra query but
+        the case's decisions)."""
+        decided = self.case_decisions
+        clean: list[QualificationDocument] = []
+        skipped: list[QualificationDocument] = []
+        blockers: list[dict[str, Any]] = []
+        for doc in self.current_documents:
+            warned = document_review.needs_note(doc)
+            decision = decided.get(doc.pk)
+            doc.case_decision = decision  # type: ignore[attr-defined]
+            doc.needs_note = warned  # type: ignore[attr-defined]
+            if decision is None:
+                blockers.append({"document": doc, "code": document_review.DOCUMENTS_UNDECIDED})
+                if warned or doc.checks_completed_at is None:
+                    skipped.append(doc)
+                else:
+                    clean.append(doc)
+            elif decision.decision == "accept" and warned and not decision.note.strip():
+                blockers.append({"document": doc, "code": document_review.DOCUMENT_NOTE_REQUIRED})
+        return {"clean_documents": clean, "skipped_documents": skipped, "doc_blockers": blockers}
 
     def _document(self, document_id: int) -> QualificationDocument:
         return next(d for d in self.documents if d.pk == document_id)
@@ -313,6 +371,20 @@ class CasePage:
     @cached_property
     def screening_matches(self) -> list[ScreeningMatch]:
         return list(screening.screening_match_list(merchant_id=self.case.merchant_id))
+
+    def attach_agreement_forms(self, bound: ScreeningAgreementForm | None) -> None:
+        """An "agree" form on each hit whose clearing awaits a second person, for anyone but
+        its proposer."""
+        for match in self.screening_matches:
+            if not match.awaits_agreement or match.proposed_by_id == self.user.pk:
+                continue
+            if bound is not None and str(bound.data.get("match")) == str(match.pk):
+                match.agree_form = bound  # type: ignore[attr-defined]
+                continue
+            match.agree_form = ScreeningAgreementForm(  # type: ignore[attr-defined]
+                initial={"seen_state": self.case.state, "match": match.pk},
+                auto_id=f"id_agree{match.pk}_%s",
+            )
 
     def attach_disposition_forms(self, bound: ScreeningDispositionForm | None) -> None:
         for match in self.screening_matches:
@@ -493,6 +565,7 @@ class CasePage:
         forms = {name: self.form(name) for name in actions if name not in PER_ROW_ACTIONS}
         bound_document_form: DocumentDecisionForm | None = None
         bound_disposition_form: ScreeningDispositionForm | None = None
+        bound_agreement_form: ScreeningAgreementForm | None = None
         bound_capability_form: CapabilityDecisionForm | None = None
         if bound is not None:
             name, form = bound
@@ -502,13 +575,18 @@ class CasePage:
                 bound_document_form = form
             elif isinstance(form, ScreeningDispositionForm):
                 bound_disposition_form = form
+            elif isinstance(form, ScreeningAgreementForm):
+                bound_agreement_form = form
             elif name in forms:
                 forms[name] = form
+        review = self.document_review()
         if "decide-document" in actions:
             for doc_id, doc_form in self.document_forms(bound_document_form).items():
                 self._document(doc_id).decide_form = doc_form  # type: ignore[attr-defined]
         if "dispose-screening" in actions:
             self.attach_disposition_forms(bound_disposition_form)
+        if "agree-screening" in actions:
+            self.attach_agreement_forms(bound_agreement_form)
         events = self.events()
         matches = self.screening_matches
         presented = self.presenter.present_all(self.raw_requirements)
@@ -534,6 +612,7 @@ class CasePage:
             "requirements": presented,
             "blocking": [r for r in presented if not r["is_clear"]],
             "documents": self.documents,
+            **review,
             "events": events,
             **self.risk_context(events),
             "screening_matches": matches,
@@ -608,6 +687,28 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponseBase:
 class Action:
     run: Callable[[Any, ReviewCase, Any], object]
     success: Promise
+    # Says what the action did, from its result, when a fixed message would not.
+    describe: Callable[[Any], str] | None = None
+
+
+def _document_names(documents: list[QualificationDocument]) -> str:
+    return _(", ").join(f"{d.document_type.name} #{d.pk}" for d in documents)
+
+
+def _describe_clean_acceptance(result: document_review.CleanAcceptance) -> str:
+    """Names every document accepted and every one left for the reviewer."""
+    if result.accepted:
+        text = _("Accepted %(count)s clean document(s): %(names)s.") % {
+            "count": len(result.accepted),
+            "names": _document_names(result.accepted),
+        }
+    else:
+        text = _("No clean undecided document to accept.")
+    if result.skipped:
+        text += " " + _(
+            "Left for you to decide (checks warned, failed or still running): %(names)s."
+        ) % {"names": _document_names([d for d, _why in result.skipped])}
+    return text
 
 
 def _document_decide(user: Any, case: ReviewCase, form: Any) -> object:
@@ -689,6 +790,11 @@ ACTIONS: dict[str, Action] = {
     "decide-document": Action(
         _document_decide, gettext_lazy("The document decision was recorded.")
     ),
+    "accept-clean": Action(
+        lambda u, c, f: document_review.documents_accept_clean(actor=u, case_id=c.pk),
+        gettext_lazy("The clean documents were accepted."),
+        describe=_describe_clean_acceptance,
+    ),
     "decide-capability": Action(
         lambda u, c, f: capability_decisions.capability_decide(
             actor=u,
@@ -709,6 +815,23 @@ ACTIONS: dict[str, Action] = {
             comment=f.cleaned_data["comment"],
         ),
         gettext_lazy("The screening hit was disposed of."),
+        describe=lambda match: str(
+            _(
+                "Proposed as a false positive. A strong hit stays open until a second staff "
+                "member agrees."
+            )
+            if match.awaits_agreement
+            else _("The screening hit was disposed of.")
+        ),
+    ),
+    "agree-screening": Action(
+        lambda u, c, f: screening.screening_agree(
+            actor=u,
+            case_id=c.pk,
+            match_id=f.cleaned_data["match"],
+            comment=f.cleaned_data["comment"],
+        ),
+        gettext_lazy("You agreed: the strong hit is cleared as a false positive."),
     ),
     "override-risk": Action(
         lambda u, c, f: screening.risk_override(
@@ -719,9 +842,26 @@ ACTIONS: dict[str, Action] = {
 }
 ANCHORS = {
     "decide-document": "#documents",
+    "accept-clean": "#documents",
     "decide-capability": "#capabilities",
     "dispose-screening": "#screening",
+    "agree-screening": "#screening",
     "override-risk": "#risk",
+}
+
+
+DOCUMENT_CONFLICTS: dict[str, Promise] = {
+    document_review.DOCUMENTS_UNDECIDED: gettext_lazy(
+        "Not possible yet: every document must be accepted or rejected first. The ones "
+        "still undecided are listed under Decision."
+    ),
+    document_review.DOCUMENT_NOTE_REQUIRED: gettext_lazy(
+        "Not possible yet: a document whose checks warned or failed was accepted without a "
+        "note. Decide it again with a note."
+    ),
+    "no_disposition_proposed": gettext_lazy(
+        "Nothing awaits agreement on this hit any more: someone else decided it. Reload."
+    ),
 }
 
 
@@ -772,10 +912,14 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
     try:
         if seen and seen != case.state:
             raise Conflict("stale page")
-        spec.run(request.user, case, form)
-    except Conflict:
+        result = spec.run(request.user, case, form)
+    except Conflict as exc:
         page = _refresh(request, case_id)
-        messages.error(request, conflict_message(page.case))
+        if exc.code in DOCUMENT_CONFLICTS:
+            # Not a race: the page lists exactly which documents are missing a decision.
+            messages.error(request, str(DOCUMENT_CONFLICTS[exc.code]))
+        else:
+            messages.error(request, conflict_message(page.case))
         return page.render(status=409)
     except NotAllowed as exc:
         messages.error(request, _text(exc.message))
@@ -787,6 +931,6 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         messages.error(request, _invalid_message(exc))
         page = _refresh(request, case_id)
         return page.render(status=400, bound=(action, form))
-    messages.success(request, str(spec.success))
+    messages.success(request, spec.describe(result) if spec.describe else str(spec.success))
     anchor = ANCHORS.get(action, "")
     return redirect(reverse("cases:case_detail", kwargs={"case_id": case_id}) + anchor)

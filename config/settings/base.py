@@ -374,6 +374,9 @@ KYC_MIN_IMAGE_SIDE_PX = int(os.environ.get("KYC_MIN_IMAGE_SIDE_PX", "500"))
 KYC_BRAND_CHAIN_MAX_DEPTH = int(os.environ.get("KYC_BRAND_CHAIN_MAX_DEPTH", "2"))
 KYC_NAME_MATCH_PASS = int(os.environ.get("KYC_NAME_MATCH_PASS", "88"))
 KYC_NAME_MATCH_WARN = int(os.environ.get("KYC_NAME_MATCH_WARN", "75"))
+# A screening hit scoring at least this much is cleared as a false positive only by two
+# different staff members (four-eyes on the disposition).
+KYC_STRONG_HIT_SCORE = int(os.environ.get("KYC_STRONG_HIT_SCORE", "95"))
 KYC_SLA_HOURS = {"low": 48, "medium": 24, "high": 12, "prohibited": 4, "": 48}
 # Risk score (kyc/risk.py): the minimum points for each tier above low. High and prohibited
 # force EDD and four-eyes; a confirmed sanctions match is prohibited whatever the points.

@@ -10,29 +10,31 @@
     }
   }
 
-  // Forms that change something irreversible ask first.
+  // Forms that change something irreversible ask first. Delegated (one listener on the
+  // document, bubbling: after a form's own validation), so forms swapped in by shortcuts.js
+  // keep the behaviour.
   function confirmations() {
-    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (!window.confirm(form.getAttribute("data-confirm"))) {
-          event.preventDefault();
-        }
-      });
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.matches || !form.matches("form[data-confirm]")) return;
+      if (!window.confirm(form.getAttribute("data-confirm"))) {
+        event.preventDefault();
+      }
     });
   }
 
   // A second click on a submit button must not send the form twice.
   function singleSubmit() {
-    document.querySelectorAll("form[method=post]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (event.defaultPrevented) return;
-        if (form.dataset.submitted === "1") {
-          event.preventDefault();
-          return;
-        }
-        form.dataset.submitted = "1";
-        window.setTimeout(function () { form.dataset.submitted = ""; }, 4000);
-      });
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.matches || !form.matches("form[method=post]")) return;
+      if (event.defaultPrevented) return;
+      if (form.dataset.submitted === "1") {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.submitted = "1";
+      window.setTimeout(function () { form.dataset.submitted = ""; }, 4000);
     });
   }
 

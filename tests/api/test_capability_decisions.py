@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from cases import services
 from cases.models import CapabilityDecision, ReviewCase
 from merchants.models import CapabilityStatus, Category
+from tests.conftest import accept_documents
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,7 @@ def test_partial_approval_through_the_api(
     reviewer_api: APIClient, seller_api: APIClient, two_category_case: ReviewCase
 ) -> None:
     case = two_category_case
+    accept_documents(case, case.assignee)
     assert (
         reviewer_api.post(path(case, "apparel"), {"decision": "approve"}, format="json").status_code
         == 201

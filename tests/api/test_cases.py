@@ -14,6 +14,7 @@ from cases import services
 from cases.models import Comment, DocumentDecision, ReviewCase
 from kyc.models import QualificationDocument
 from tests.api.helpers import actions, error, upload_form
+from tests.conftest import accept_documents
 from tests.factories import complete_edd_checklist
 
 DECISION_EVENTS = ("case.approved", "case.maker_approved", "case.rejected")
@@ -42,6 +43,7 @@ def pending_second_case(claimed_case, reviewer, senior):
     services.case_escalate(actor=reviewer, case_id=claimed_case.pk, rationale="PEP owner")
     services.case_claim(actor=senior, case_id=claimed_case.pk)
     complete_edd_checklist(claimed_case.pk, senior)
+    accept_documents(claimed_case, senior)
     return services.case_approve(
         actor=senior,
         case_id=claimed_case.pk,
@@ -52,6 +54,7 @@ def pending_second_case(claimed_case, reviewer, senior):
 
 @pytest.fixture
 def approved_case(claimed_case, reviewer):
+    accept_documents(claimed_case, reviewer)
     return services.case_approve(actor=reviewer, case_id=claimed_case.pk)
 
 
@@ -141,6 +144,7 @@ def test_reviewer_escalates_to_edd(reviewer_api, claimed_case):
 
 
 def test_reviewer_approves_with_reason_codes(reviewer_api, reviewer, claimed_case):
+    accept_documents(claimed_case, reviewer)
     response = _post(
         reviewer_api,
         claimed_case,
@@ -211,7 +215,12 @@ WRONG_ROLE = [
     ("escalate", "claimed_case", "seller", {"rationale": "x"}),
     ("approve", "claimed_case", "seller", {}),
     ("second_approve", "pending_second_case", "reviewer", {}),
-    ("reject", "claimed_case", "seller", {"reason_codes": ["doc_expired"], "rationale": "x"}),
+    (
+        "reject",
+        "claimed_case",
+        "seller",
+        {"reason_codes": ["requirements_not_met"], "rationale": "x"},
+    ),
     ("withdraw", "draft_case", "reviewer", {}),
     ("reopen", "approved_case", "reviewer", {"rationale": "x"}),
 ]
@@ -279,6 +288,7 @@ def test_submit_is_refused_with_the_due_items_then_accepted_after_upload(seller_
 def test_reject_after_approval_is_a_conflict_and_one_decision_is_recorded(
     reviewer_api, claimed_case
 ):
+    accept_documents(claimed_case, claimed_case.assignee)
     approved = _post(reviewer_api, claimed_case, "approve")
     assert approved.status_code == 200
 
@@ -286,7 +296,7 @@ def test_reject_after_approval_is_a_conflict_and_one_decision_is_recorded(
         reviewer_api,
         claimed_case,
         "reject",
-        {"reason_codes": ["doc_expired"], "rationale": "Too late"},
+        {"reason_codes": ["requirements_not_met"], "rationale": "Too late"},
     )
 
     assert rejected.status_code == 409
@@ -474,12 +484,12 @@ def test_a_seller_cannot_decide_documents(seller_api, claimed_case):
 def test_reference_data_is_bilingual(seller_api, reference):
     types = seller_api.get("/api/v1/document-types/?page_size=100").json()["results"]
     categories = seller_api.get("/api/v1/categories/?page_size=100").json()["results"]
-    reasons = seller_api.get("/api/v1/reason-codes/?kind=rejection&page_size=100").json()
+    reasons = seller_api.get("/api/v1/reason-codes/?kind=document&page_size=100").json()
 
     license_type = next(t for t in types if t["code"] == "business_license")
     assert (license_type["name_en"], license_type["name_zh"]) == ("Business license", "营业执照")
     food = next(c for c in categories if c["code"] == "food")
     assert food["name_zh"] == "食品饮料" and food["is_prohibited"] is False
-    assert {r["kind"] for r in reasons["results"]} == {"rejection"}
+    assert {r["kind"] for r in reasons["results"]} == {"document"}
     illegible = next(r for r in reasons["results"] if r["code"] == "doc_illegible")
     assert illegible["text_zh"] == "文件无法辨认。"

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cases import services
 from cases.models import CaseState, EddEvidence, EddItem, ReviewCase
 from tests.api.helpers import error
+from tests.conftest import accept_documents
 from tests.factories import ELF_BYTES, pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -137,6 +138,7 @@ def test_approval_needs_a_complete_checklist_and_a_second_senior(
     client_for, edd_case, senior, other_senior
 ):
     api = client_for(senior)
+    accept_documents(edd_case, senior)
     response = api.post(f"/api/v1/cases/{edd_case.pk}/approve/", {}, format="json")
     assert response.status_code == 400
     err = error(response)

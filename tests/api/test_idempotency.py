@@ -15,6 +15,7 @@ from cases.models import ReviewCase
 from kyc.models import QualificationDocument
 from tests import services as test_services
 from tests.api.helpers import actions, error, upload_form
+from tests.conftest import accept_documents
 
 
 def test_a_replayed_upload_returns_the_first_response_without_a_second_upload(
@@ -53,6 +54,7 @@ def test_the_same_key_with_another_file_is_refused(seller_api, draft_case, store
 
 
 def test_a_replayed_approval_is_not_applied_twice(reviewer_api, claimed_case):
+    accept_documents(claimed_case, claimed_case.assignee)
     url = f"/api/v1/cases/{claimed_case.pk}/approve/"
     body = {"reason_codes": ["approved_clean"], "rationale": "ok"}
     first = reviewer_api.post(url, body, HTTP_IDEMPOTENCY_KEY="approve-1")
@@ -65,6 +67,7 @@ def test_a_replayed_approval_is_not_applied_twice(reviewer_api, claimed_case):
 
 
 def test_the_same_key_with_a_different_body_is_a_conflict(reviewer_api, claimed_case):
+    accept_documents(claimed_case, claimed_case.assignee)
     url = f"/api/v1/cases/{claimed_case.pk}/approve/"
     reviewer_api.post(url, {"rationale": "ok"}, HTTP_IDEMPOTENCY_KEY="approve-2")
 
@@ -78,6 +81,7 @@ def test_the_same_key_with_a_different_body_is_a_conflict(reviewer_api, claimed_
 
 
 def test_the_same_key_on_another_path_is_a_conflict(reviewer_api, claimed_case):
+    accept_documents(claimed_case, claimed_case.assignee)
     reviewer_api.post(f"/api/v1/cases/{claimed_case.pk}/approve/", {}, HTTP_IDEMPOTENCY_KEY="k")
 
     response = reviewer_api.post(
@@ -134,6 +138,7 @@ def test_concurrent_duplicates_execute_once(client_for, claimed_case, reviewer, 
     """Two copies of one request racing: the second waits on the key's unique index while the
     first runs, then replays its response."""
     test_services.need("postgres")
+    accept_documents(claimed_case, reviewer)
     original = case_services.case_approve
 
     def slow_approve(**kwargs):

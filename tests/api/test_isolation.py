@@ -53,7 +53,7 @@ ENDPOINTS = [
             ("escalate", {"rationale": "x"}),
             ("approve", {}),
             ("second_approve", {}),
-            ("reject", {"reason_codes": ["doc_expired"], "rationale": "x"}),
+            ("reject", {"reason_codes": ["requirements_not_met"], "rationale": "x"}),
             ("withdraw", {}),
             ("reopen", {"rationale": "x"}),
         ]

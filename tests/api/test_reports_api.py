@@ -13,12 +13,14 @@ from audit.models import AuditEvent
 from cases import services
 from cases.models import ReviewReport
 from tests.cases.test_reports_fixtures import build
+from tests.conftest import accept_documents
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def built_report(claimed_case: Any, reviewer: Any) -> ReviewReport:
+    accept_documents(claimed_case, reviewer)
     services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     report = ReviewReport.objects.get(case=claimed_case)
     build(report)

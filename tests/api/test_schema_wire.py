@@ -12,6 +12,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from cases.decisions import capability_decide
+from tests.conftest import accept_documents
 
 NULL_ENUM = {"$ref": "#/components/schemas/NullEnum"}
 
@@ -92,6 +93,7 @@ def test_a_scored_case_still_answers_its_risk_tier(
 def test_an_approved_capability_answers_a_null_severity(
     claimed_case: Any, client_for: Any, reviewer: Any, seller: Any
 ) -> None:
+    accept_documents(claimed_case, reviewer)
     capability_decide(
         actor=reviewer,
         case_id=claimed_case.pk,

@@ -15,6 +15,7 @@ from kyc.models import Disposition, ScreeningMatch
 from merchants.models import Person
 from tests.api.helpers import error
 from tests.cases.screening_helpers import make_entry, make_list, make_match
+from tests.conftest import accept_documents
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +64,7 @@ def test_sellers_never_see_a_screening_hit(seller_api, claimed_case, hit):
 def test_approval_is_refused_with_400_and_the_list_until_the_hit_is_disposed(
     reviewer_api, reviewer, claimed_case, hit
 ):
+    accept_documents(claimed_case, reviewer)
     response = reviewer_api.post(_url(claimed_case, "approve/"), {"rationale": "ok"})
     assert response.status_code == 400
     err = error(response)

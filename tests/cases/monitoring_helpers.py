@@ -9,6 +9,7 @@ from typing import Any
 from cases import services
 from cases.models import ReviewCase
 from merchants.models import Merchant
+from tests.conftest import accept_documents
 
 # The ready_case fixture's business licence expires on this day (its ID in 2032).
 LICENCE_EXPIRY = date(2031, 1, 1)
@@ -21,5 +22,6 @@ def at(day: date, hour: int = 12) -> datetime:
 
 def approve(claimed_case: ReviewCase, reviewer: Any) -> Merchant:
     """Approves the claimed onboarding case: the merchant is active, its documents accepted."""
+    accept_documents(claimed_case, reviewer)
     services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     return Merchant.objects.get(pk=claimed_case.merchant_id)

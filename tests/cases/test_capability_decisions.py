@@ -13,6 +13,7 @@ from cases.decisions import capability_decide
 from cases.models import CapabilityDecision, CaseState, ReviewCase
 from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from merchants.models import Capability, CapabilityStatus, Category, MerchantStatus
+from tests.conftest import accept_documents
 
 
 @pytest.fixture
@@ -43,6 +44,7 @@ def test_partial_approval_activates_a_and_rejects_b_with_its_severity(
 ) -> None:
     case = two_category_case
     apparel, electronics = cap(case, "apparel"), cap(case, "electronics")
+    accept_documents(case, reviewer)
     capability_decide(actor=reviewer, case_id=case.pk, capability_id=apparel.pk, decision="approve")
     capability_decide(
         actor=reviewer,
@@ -54,6 +56,7 @@ def test_partial_approval_activates_a_and_rejects_b_with_its_severity(
     )
     assert decided_events(case) == 2
 
+    accept_documents(case, reviewer)
     services.case_approve(actor=reviewer, case_id=case.pk)
 
     apparel.refresh_from_db()
@@ -82,10 +85,11 @@ def test_a_final_reason_makes_the_capability_rejection_final(
         case_id=case.pk,
         capability_id=electronics.pk,
         decision="reject",
-        reason_codes=["doc_illegible", "prohibited_business"],
+        reason_codes=["requirements_not_met", "prohibited_business"],
         rationale="Sells prohibited goods.",
     )
     assert decision.severity == "final"
+    accept_documents(case, reviewer)
     services.case_approve(actor=reviewer, case_id=case.pk)
     electronics.refresh_from_db()
     assert electronics.disabled_reason == "rejected.final"
@@ -101,15 +105,17 @@ def test_a_decision_can_be_changed_until_the_case_is_decided(
         case_id=case.pk,
         capability_id=electronics.pk,
         decision="reject",
-        reason_codes=["doc_illegible"],
+        reason_codes=["requirements_not_met"],
         rationale="Unreadable.",
     )
+    accept_documents(case, reviewer)
     capability_decide(
         actor=reviewer, case_id=case.pk, capability_id=electronics.pk, decision="approve"
     )
     assert CapabilityDecision.objects.filter(case=case).count() == 1
     assert CapabilityDecision.objects.get(case=case).decision == "approve"
     assert decided_events(case) == 2
+    accept_documents(case, reviewer)
     services.case_approve(actor=reviewer, case_id=case.pk)
     electronics.refresh_from_db()
     assert electronics.status == CapabilityStatus.ACTIVE
@@ -119,14 +125,14 @@ def test_a_decision_can_be_changed_until_the_case_is_decided(
             case_id=case.pk,
             capability_id=electronics.pk,
             decision="reject",
-            reason_codes=["doc_illegible"],
+            reason_codes=["requirements_not_met"],
             rationale="Too late.",
         )
 
 
 @pytest.mark.parametrize(
     ("codes", "rationale", "field"),
-    [([], "Why not.", "reason_codes"), (["doc_illegible"], "  ", "rationale")],
+    [([], "Why not.", "reason_codes"), (["requirements_not_met"], "  ", "rationale")],
 )
 def test_a_capability_rejection_needs_reason_codes_and_a_rationale(
     two_category_case: ReviewCase, reviewer: Any, codes: list[str], rationale: str, field: str
@@ -202,7 +208,7 @@ def test_rejecting_every_capability_is_refused_with_advice_to_reject_the_case(
             case_id=case.pk,
             capability_id=capability.pk,
             decision="reject",
-            reason_codes=["doc_illegible"],
+            reason_codes=["requirements_not_met"],
             rationale="No.",
         )
     with pytest.raises(InvalidInput) as exc:
@@ -211,7 +217,7 @@ def test_rejecting_every_capability_is_refused_with_advice_to_reject_the_case(
             case_id=case.pk,
             capability_id=caps[-1].pk,
             decision="reject",
-            reason_codes=["doc_illegible"],
+            reason_codes=["requirements_not_met"],
             rationale="No.",
         )
     assert exc.value.code == "all_capabilities_rejected"
@@ -241,7 +247,9 @@ def test_four_eyes_keeps_maker_and_checker_apart_with_capability_decisions(
     ReviewCase.objects.filter(pk=ready_case.pk).update(requires_four_eyes=True)
     case = services.case_claim(actor=senior, case_id=ready_case.pk)
     sell = case.capabilities.get(kind="sell")
+    accept_documents(case, senior)
     capability_decide(actor=senior, case_id=case.pk, capability_id=sell.pk, decision="approve")
+    accept_documents(case, senior)
     case = services.case_approve(actor=senior, case_id=case.pk)
     assert case.state == CaseState.PENDING_SECOND_APPROVAL
     with pytest.raises(NotAllowed):

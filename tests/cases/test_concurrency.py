@@ -9,6 +9,7 @@ from audit.models import AuditEvent
 from cases import services
 from cases.models import CaseState, ReviewCase
 from config.errors import Conflict
+from tests.conftest import accept_documents
 from tests.services import need, race
 
 
@@ -16,12 +17,13 @@ from tests.services import need, race
 @pytest.mark.parametrize("attempt", range(3))
 def test_simultaneous_approve_and_reject_one_wins_one_conflicts(attempt, claimed_case, reviewer):
     need("postgres")
+    accept_documents(claimed_case, reviewer)
     results = race(
         lambda: services.case_approve(actor=reviewer, case_id=claimed_case.pk),
         lambda: services.case_reject(
             actor=reviewer,
             case_id=claimed_case.pk,
-            reason_codes=["doc_illegible"],
+            reason_codes=["requirements_not_met"],
             rationale="blurred",
         ),
     )

@@ -19,7 +19,7 @@ from config.errors import (
     TooLarge,
     UnsupportedFileType,
 )
-from tests.conftest import upload
+from tests.conftest import accept_documents, upload
 from tests.factories import ELF_BYTES, pdf_bytes
 
 
@@ -155,6 +155,7 @@ def test_an_unknown_item_is_not_found(edd_case, senior):
 
 def test_the_checklist_is_frozen_outside_edd(edd_case, senior, other_senior):
     _complete(edd_case, senior)
+    accept_documents(edd_case, senior)
     services.case_approve(actor=senior, case_id=edd_case.pk)
     with pytest.raises(Conflict):
         edd.edd_item_update(
@@ -261,6 +262,7 @@ def test_approval_is_refused_while_items_are_open(edd_case, senior):
 def test_approval_of_a_complete_edd_case_goes_to_second_approval(edd_case, senior):
     ReviewCase.objects.filter(pk=edd_case.pk).update(requires_four_eyes=False)
     _complete(edd_case, senior)
+    accept_documents(edd_case, senior)
     case = services.case_approve(actor=senior, case_id=edd_case.pk)
     assert (case.state, case.maker, case.assignee) == (
         CaseState.PENDING_SECOND_APPROVAL,
@@ -271,6 +273,7 @@ def test_approval_of_a_complete_edd_case_goes_to_second_approval(edd_case, senio
 
 def test_the_maker_cannot_be_the_checker(edd_case, senior, other_senior, reviewer):
     _complete(edd_case, senior)
+    accept_documents(edd_case, senior)
     services.case_approve(actor=senior, case_id=edd_case.pk)
     with pytest.raises(NotAllowed) as exc:
         services.case_second_approve(actor=senior, case_id=edd_case.pk)

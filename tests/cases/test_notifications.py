@@ -13,6 +13,7 @@ from cases import services
 from cases.models import CommentVisibility, Notification, ReviewCase
 from cases.notifications import SELLER_EVENTS, notify_seller
 from merchants.models import Merchant
+from tests.conftest import accept_documents
 
 INTERNAL = "INTERNAL-NOTE-do-not-tell-the-seller"
 RATIONALE = "RATIONALE-the-reviewers-own-reasoning"
@@ -80,6 +81,7 @@ def test_rfis_and_decisions_notify_without_rationale_or_internal_comments(
     case = ReviewCase.objects.get(pk=claimed_case.pk)
     if case.assignee_id is None:
         services.case_claim(actor=reviewer, case_id=case.pk)
+    accept_documents(case, reviewer)
     services.case_approve(actor=reviewer, case_id=case.pk, rationale=RATIONALE)
 
     events = list(

@@ -33,6 +33,7 @@ from tests.cases.test_reports_fixtures import (
     rebuild_in_transaction,
     stored_bytes,
 )
+from tests.conftest import accept_documents
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +122,7 @@ def test_context_takes_a_fixed_number_of_queries(
 ) -> None:
     from cases.reports.context import report_context
 
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         report_context(approved_report)
 
 
@@ -341,6 +342,7 @@ def report_callbacks(callbacks: list[Any]) -> int:
 def test_approval_requests_one_report_after_commit(
     claimed_case: Any, reviewer: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    accept_documents(claimed_case, reviewer)
     with django_capture_on_commit_callbacks() as callbacks:
         services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     assert requested(claimed_case) == [(ReportTrigger.CASE_APPROVED, None)]
@@ -351,6 +353,7 @@ def test_maker_approval_awaiting_the_checker_requests_none_and_the_second_does(
     claimed_case: Any, reviewer: Any, senior: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     ReviewCase.objects.filter(pk=claimed_case.pk).update(requires_four_eyes=True)
+    accept_documents(claimed_case, reviewer)
     with django_capture_on_commit_callbacks() as callbacks:
         services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     assert requested(claimed_case) == [] and report_callbacks(callbacks) == 0
@@ -372,6 +375,7 @@ def test_capability_decision_requests_one_report_for_that_capability(
     claimed_case: Any, reviewer: Any
 ) -> None:
     capability = claimed_case.capabilities.get()
+    accept_documents(claimed_case, reviewer)
     capability_decide(
         actor=reviewer, case_id=claimed_case.pk, capability_id=capability.pk, decision="approve"
     )
@@ -381,6 +385,7 @@ def test_capability_decision_requests_one_report_for_that_capability(
 def test_a_rolled_back_decision_requests_no_report(
     claimed_case: Any, reviewer: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    accept_documents(claimed_case, reviewer)
     with django_capture_on_commit_callbacks() as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
             services.case_approve(actor=reviewer, case_id=claimed_case.pk)

@@ -10,6 +10,8 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from tests.conftest import accept_documents
+
 CHINESE_NAME = "宁波港湾纺织有限公司"
 RATIONALE = "Licence verified against the registry; owners explained."
 HOSTILE_NAMES = ("<img src=http://127.0.0.1:9/x.png>", "<script>alert(1)</script>")
@@ -103,6 +105,7 @@ def approve_with_four_eyes(case: Any, maker: Any, checker: Any) -> Any:
     from cases.models import ReviewCase
 
     ReviewCase.objects.filter(pk=case.pk).update(requires_four_eyes=True)
+    accept_documents(case, maker)
     services.case_approve(
         actor=maker, case_id=case.pk, reason_codes=["approved_clean"], rationale=RATIONALE
     )

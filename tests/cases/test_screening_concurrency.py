@@ -11,6 +11,7 @@ from cases.models import CaseKind, CaseState, ReviewCase
 from kyc.models import Disposition, ScreeningMatch
 from merchants.models import MerchantStatus
 from tests.cases.screening_helpers import make_entry, make_list, make_match
+from tests.conftest import accept_documents
 from tests.factories import MerchantFactory
 from tests.services import need, race
 
@@ -38,6 +39,7 @@ def test_an_approval_racing_a_disposition_never_approves_over_an_open_hit(
     attempt, claimed_case, reviewer
 ):
     need("postgres")
+    accept_documents(claimed_case, reviewer)
     match = make_match(claimed_case.merchant, make_entry(make_list(), "LISTED"))
     results = race(
         lambda: services.case_approve(actor=reviewer, case_id=claimed_case.pk),
@@ -80,6 +82,7 @@ def test_recording_hits_on_a_case_while_it_is_approved_does_not_deadlock(
     attempt, claimed_case, reviewer
 ):
     need("postgres")
+    accept_documents(claimed_case, reviewer)
     # Disposed already, so the approval goes through and updates the merchant row while the
     # re-screening holds (then releases) its merchant lock and records the hit on the case.
     match = make_match(

@@ -25,6 +25,7 @@ from config.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFo
 from kyc.models import Disposition, RiskAssessment, ScreeningMatch, ScreeningSubject
 from merchants.models import MerchantStatus, Person
 from tests.cases.screening_helpers import make_entry, make_list, make_match
+from tests.conftest import accept_documents
 from tests.factories import MerchantFactory, PersonFactory, complete_edd_checklist
 
 
@@ -314,6 +315,7 @@ def test_an_open_hit_blocks_approval_until_it_is_disposed(claimed_case, reviewer
         status=Disposition.FALSE_POSITIVE,
         comment="Different registration number and address; no link to the listed entity.",
     )
+    accept_documents(claimed_case, reviewer)
     case = services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     assert case.state == CaseState.APPROVED
 
@@ -497,6 +499,7 @@ def test_an_inconclusive_hit_does_not_block_but_forces_four_eyes(
         False,
         True,
     )
+    accept_documents(claimed_case, reviewer)
     case = services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     assert case.state == CaseState.PENDING_SECOND_APPROVAL
     case = services.case_second_approve(actor=senior, case_id=claimed_case.pk)
@@ -507,6 +510,7 @@ def test_an_inconclusive_hit_from_an_earlier_case_still_forces_four_eyes(
     claimed_case, reviewer, golden_harbor
 ):
     make_match(claimed_case.merchant, golden_harbor, status=Disposition.INCONCLUSIVE)
+    accept_documents(claimed_case, reviewer)
     case = services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     assert case.state == CaseState.PENDING_SECOND_APPROVAL
 
@@ -517,6 +521,7 @@ def test_a_hit_found_during_second_approval_is_disposed_by_the_checker_first(
     services.case_escalate(actor=reviewer, case_id=claimed_case.pk, rationale="PEP")
     services.case_claim(actor=senior, case_id=claimed_case.pk)
     complete_edd_checklist(claimed_case.pk, senior)
+    accept_documents(claimed_case, senior)
     services.case_approve(actor=senior, case_id=claimed_case.pk)
     match = make_match(claimed_case.merchant, golden_harbor)  # a re-screening found it
     with pytest.raises(InvalidInput) as exc:

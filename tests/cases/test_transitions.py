@@ -13,6 +13,7 @@ from cases.models import CaseState, Notification, ReviewCase
 from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from kyc.models import DocumentStatus
 from merchants.models import CapabilityStatus, MerchantStatus
+from tests.conftest import accept_documents
 from tests.factories import complete_edd_checklist
 
 
@@ -207,6 +208,7 @@ def test_escalate_needs_a_rationale(claimed_case, reviewer):
 def test_approve_activates_capabilities_accepts_documents_and_activates_merchant(
     claimed_case, reviewer
 ):
+    accept_documents(claimed_case, reviewer)
     case = services.case_approve(
         actor=reviewer,
         case_id=claimed_case.pk,
@@ -234,13 +236,16 @@ def test_approve_by_someone_not_holding_the_case_is_forbidden(claimed_case, othe
 
 def test_approve_with_a_rejection_code_is_invalid(claimed_case, reviewer):
     with pytest.raises(InvalidInput):
-        services.case_approve(actor=reviewer, case_id=claimed_case.pk, reason_codes=["doc_expired"])
+        services.case_approve(
+            actor=reviewer, case_id=claimed_case.pk, reason_codes=["requirements_not_met"]
+        )
 
 
 def _four_eyes_case(claimed_case, reviewer, senior):
     services.case_escalate(actor=reviewer, case_id=claimed_case.pk, rationale="high risk")
     services.case_claim(actor=senior, case_id=claimed_case.pk)
     complete_edd_checklist(claimed_case.pk, senior)
+    accept_documents(claimed_case, senior)
     return services.case_approve(actor=senior, case_id=claimed_case.pk, rationale="ok")
 
 
@@ -261,7 +266,7 @@ def test_the_maker_cannot_be_the_checker(claimed_case, reviewer, senior):
     assert exc.value.code == "maker_checker"
     with pytest.raises(NotAllowed):
         services.case_reject(
-            actor=senior, case_id=case.pk, reason_codes=["doc_expired"], rationale="x"
+            actor=senior, case_id=case.pk, reason_codes=["requirements_not_met"], rationale="x"
         )
     assert refresh(case).state == CaseState.PENDING_SECOND_APPROVAL
 
@@ -282,6 +287,7 @@ def test_l1_approval_of_a_high_risk_case_needs_a_senior_checker(
     person.save()
     services.case_submit(actor=seller, case_id=ready_case.pk)
     services.case_claim(actor=reviewer, case_id=ready_case.pk)
+    accept_documents(ready_case, reviewer)
     case = services.case_approve(actor=reviewer, case_id=ready_case.pk)
     assert case.state == CaseState.PENDING_SECOND_APPROVAL
     case = services.case_second_approve(actor=senior, case_id=case.pk)
@@ -300,20 +306,20 @@ def test_reject_records_codes_severity_and_deactivates_capabilities(claimed_case
     case = services.case_reject(
         actor=reviewer,
         case_id=claimed_case.pk,
-        reason_codes=["doc_illegible"],
+        reason_codes=["requirements_not_met"],
         rationale="Unreadable scans",
     )
     assert case.state == CaseState.REJECTED and case.rejection_severity == "retry"
     assert set(case.capabilities.values_list("disabled_reason", flat=True)) == {"rejected.retry"}
     (event,) = AuditEvent.objects.filter(case_id=case.pk, action="case.rejected")
-    assert event.reason_codes == ["doc_illegible"]
+    assert event.reason_codes == ["requirements_not_met"]
 
 
 def test_a_final_reason_code_makes_the_rejection_final(claimed_case, reviewer):
     case = services.case_reject(
         actor=reviewer,
         case_id=claimed_case.pk,
-        reason_codes=["doc_illegible", "fraud_suspected"],
+        reason_codes=["requirements_not_met", "fraud_suspected"],
         rationale="x",
     )
     assert case.rejection_severity == "final"
@@ -342,12 +348,13 @@ def test_checker_may_reject_a_pending_second_approval(claimed_case, reviewer, se
 
 
 def test_reject_after_approve_is_a_conflict_and_leaves_one_decision(claimed_case, reviewer):
+    accept_documents(claimed_case, reviewer)
     services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     with pytest.raises(Conflict):
         services.case_reject(
             actor=reviewer,
             case_id=claimed_case.pk,
-            reason_codes=["doc_illegible"],
+            reason_codes=["requirements_not_met"],
             rationale="late",
         )
     assert events(claimed_case, "case.approved") == ["case.approved"]
@@ -388,6 +395,7 @@ def test_expire_only_after_the_deadline(claimed_case, reviewer):
 
 
 def test_reopen_by_qc_lead_returns_a_decided_case_to_review(claimed_case, reviewer, qc_lead):
+    accept_documents(claimed_case, reviewer)
     services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     case = services.case_reopen(actor=qc_lead, case_id=claimed_case.pk, rationale="QC finding")
     assert (case.state, case.assignee) == (CaseState.IN_REVIEW, None)
@@ -396,6 +404,7 @@ def test_reopen_by_qc_lead_returns_a_decided_case_to_review(claimed_case, review
 
 
 def test_reviewers_and_sellers_cannot_reopen(claimed_case, reviewer, seller):
+    accept_documents(claimed_case, reviewer)
     services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     for actor in (reviewer, seller):
         with pytest.raises(NotAllowed):
@@ -453,6 +462,7 @@ def test_every_transition_writes_exactly_one_audit_event(ready_case, seller, rev
     services.case_claim(actor=reviewer, case_id=ready_case.pk)
     services.case_release(actor=reviewer, case_id=ready_case.pk)
     services.case_claim(actor=reviewer, case_id=ready_case.pk)
+    accept_documents(ready_case, reviewer)
     services.case_approve(actor=reviewer, case_id=ready_case.pk)
     assert events(ready_case) == [
         "case.opened",
@@ -460,6 +470,8 @@ def test_every_transition_writes_exactly_one_audit_event(ready_case, seller, rev
         "case.claimed",
         "case.released",
         "case.claimed",
+        "document.accepted",
+        "document.accepted",
         "case.approved",
     ]
 
@@ -467,6 +479,7 @@ def test_every_transition_writes_exactly_one_audit_event(ready_case, seller, rev
 def test_side_effects_are_enqueued_only_after_commit(
     claimed_case, reviewer, django_capture_on_commit_callbacks, mailoutbox
 ):
+    accept_documents(claimed_case, reviewer)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     # The seller's notice and the PDF review report's build.
@@ -486,11 +499,11 @@ def test_rejection_notice_is_in_the_sellers_language_with_reasons(
         services.case_reject(
             actor=reviewer,
             case_id=claimed_case.pk,
-            reason_codes=["doc_illegible"],
+            reason_codes=["requirements_not_met"],
             rationale="internal rationale",
         )
     (mail,) = mailoutbox
-    assert "文件无法辨认。" in mail.body
+    assert "商户不符合所申请业务的要求。" in mail.body
     assert "internal rationale" not in mail.body
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,22 @@ def test_seller_submits_and_reviewer_approves_in_the_browser(
     page.wait_for_selector("h1:has-text('Ningbo Harbour Trading Co., Ltd.')")
     page.click("text=Claim this case")
     page.wait_for_selector("text=You hold this case now.")
+    # Each document is accepted with the keyboard (y keeps the place and moves on to the
+    # next undecided one); only then is the approval possible.
+    from cases.models import DocumentDecision
+
+    documents = case.merchant.documents.count()
+    page.keyboard.press("j")
+    for decided in range(1, documents + 1):
+        page.keyboard.press("y")
+        deadline = time.monotonic() + 10
+        undecided = "document.querySelectorAll('article[data-undecided]').length"
+        while page.evaluate(undecided) > documents - decided:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    assert DocumentDecision.objects.filter(case=case).count() == documents
+    page.wait_for_selector("#document-blockers", state="detached")
+    page.keyboard.press("a")
     page.check("text=All requirements met; no adverse findings.")
     page.fill("#id_approve-rationale", "Documents match the registry record.")
     page.click("form[action$='/approve/'] button[type=submit]")

@@ -98,6 +98,13 @@ def test_next_case_documents_rfi_answer_and_approval(
     page.click("text=Sign out")
     _log_in(page, base, reviewer.username)
     page.goto(f"{base}/review/cases/{case.pk}/")
+    # The replacement is a new version: it must be decided before the approval.
+    replacement_doc = merchant.documents.exclude(pk=to_fix.pk).get(
+        document_type=to_fix.document_type
+    )
+    page.check(f"#id_doc{replacement_doc.pk}_decision_0")
+    page.click(f"#document-{replacement_doc.pk} form.doc-decide button[type=submit]")
+    page.wait_for_selector("text=The document decision was recorded.")
     page.keyboard.press("a")
     page.fill("#id_approve-rationale", "Replacement ID is readable and matches.")
     page.click("form[action$='/approve/'] button[type=submit]")

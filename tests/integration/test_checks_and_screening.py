@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from accounts.roles import Role
+from tests.conftest import accept_documents
 from tests.factories import complete_edd_checklist, make_user, pdf_bytes, png_bytes
 from tests.integration.conftest import S3Server, Worker, wait_until
 from tests.services import need
@@ -177,6 +178,7 @@ def test_checks_screening_and_scoring_run_on_the_worker_and_gate_the_approval(
     assert "screening_open" not in {f["code"] for f in case.risk_assessment.factors}
 
     complete_edd_checklist(case.pk, senior)  # EDD: every checklist item is worked first
+    accept_documents(case, senior)
     case = case_approve(actor=senior, case_id=case.pk, rationale="Hit disposed; file clean.")
     assert case.state == CaseState.PENDING_SECOND_APPROVAL  # four-eyes stays
     case = case_second_approve(actor=checker, case_id=case.pk, rationale="Agree.")

@@ -30,6 +30,7 @@ from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
+from tests.conftest import accept_documents
 from tests.factories import pdf_bytes
 from tests.integration.conftest import (
     BROKER_URL,
@@ -114,6 +115,7 @@ def test_a_worker_killed_while_building_a_report_leaves_one_report_and_one_event
     env = _worker_env(marker, "report.built")
     first = celery_workers.start(app="tests.integration.faultworker", env=env)
 
+    accept_documents(claimed_case, reviewer)
     case_approve(actor=reviewer, case_id=claimed_case.pk, reason_codes=["approved_clean"])
     wait_until(marker.exists, timeout=60, what="the worker to reach the report's audit event")
 

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.roles import Role
 from tests.cases.test_reports_fixtures import CHINESE_NAME, pdf_text
+from tests.conftest import accept_documents
 from tests.factories import make_user, pdf_bytes
 from tests.integration.conftest import S3Server, Worker, onboard_ningbo, wait_until
 from tests.services import need
@@ -57,6 +58,7 @@ def test_approval_builds_the_report_in_the_worker_and_stores_it_in_s3(
         )
     case_submit(actor=seller, case_id=case.pk)
     case_claim(actor=reviewer, case_id=case.pk)
+    accept_documents(case, reviewer)
     case_approve(
         actor=reviewer,
         case_id=case.pk,

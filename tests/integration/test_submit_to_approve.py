@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.roles import Role
+from tests.conftest import accept_documents
 from tests.factories import make_user, pdf_bytes, png_bytes
 from tests.integration.conftest import S3Server, Worker, onboard_ningbo, wait_until
 from tests.services import need
@@ -101,6 +102,7 @@ def test_upload_to_s3_then_worker_verifies_and_notifies_through_to_approval(
 
     case = case_submit(actor=seller, case_id=case.pk)
     case = case_claim(actor=reviewer, case_id=case.pk)
+    accept_documents(case, reviewer)
     case = case_approve(
         actor=reviewer,
         case_id=case.pk,

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import accept_documents
 from tests.integration.conftest import Worker, wait_until
 from tests.services import need
 
@@ -94,6 +95,7 @@ def test_a_receiver_failing_twice_gets_the_same_signed_event_three_times(
     # Everything before this ran in-process; the approval's tasks go to the real worker.
     worker: Worker = request.getfixturevalue("fast_retry_worker")
 
+    accept_documents(claimed_case, reviewer)
     case_approve(actor=reviewer, case_id=claimed_case.pk)
 
     delivery = wait_until(

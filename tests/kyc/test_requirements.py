@@ -9,7 +9,7 @@ from kyc.models import CheckOutcome, DocumentCheckResult, DocumentType, Qualific
 from kyc.requirements import merchant_requirements
 from kyc.services import document_upload
 from merchants.models import Category
-from tests.conftest import upload
+from tests.conftest import accept_documents, upload
 from tests.factories import PersonFactory, pdf_bytes
 
 
@@ -83,6 +83,7 @@ def test_expired_document_of_a_live_capability_is_past_due(ready_case, seller, r
 
     case_submit(actor=seller, case_id=ready_case.pk)
     case_claim(actor=reviewer, case_id=ready_case.pk)
+    accept_documents(ready_case, reviewer)
     case_approve(actor=reviewer, case_id=ready_case.pk)
     QualificationDocument.objects.filter(document_type__code="business_license").update(
         expiry_date=timezone.localdate() - timedelta(days=1)

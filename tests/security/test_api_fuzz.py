@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import ApiToken
 from accounts.roles import Role
+from tests.conftest import accept_documents
 from tests.factories import make_user
 
 # Ids of real rows, by path-parameter name; filled per test by the `fuzz_data` fixture and
@@ -64,6 +65,7 @@ def tokens(claimed_case: Any, seller: Any) -> dict[str, str]:
     merchant = claimed_case.merchant
     # Rows whose choice columns hold "" (answered as null): an approved capability has no
     # severity, and a second merchant's draft case has no risk tier until it is submitted.
+    accept_documents(claimed_case, claimed_case.assignee)
     capability_decide(
         actor=claimed_case.assignee,
         case_id=claimed_case.pk,

@@ -31,7 +31,7 @@ from cases.models import EddEvidence, ReviewCase, ReviewReport
 from kyc.models import DocumentPreview, QualificationDocument
 from tests import services as test_services
 from tests.cases.test_reports_fixtures import build
-from tests.conftest import login_verified
+from tests.conftest import accept_documents, login_verified
 from tests.factories import PASSWORD, pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +113,7 @@ def evidence(edd_case: ReviewCase, senior: Any) -> EddEvidence:
 
 @pytest.fixture
 def built_report(claimed_case: ReviewCase, reviewer: Any) -> ReviewReport:
+    accept_documents(claimed_case, reviewer)
     services.case_approve(actor=reviewer, case_id=claimed_case.pk, rationale="Clean file.")
     report = ReviewReport.objects.get(case=claimed_case)
     build(report)

@@ -20,6 +20,7 @@ from config.errors import InvalidInput
 from kyc.models import DocumentType, QualificationDocument
 from tests.cases.qc_helpers import queued_review
 from tests.cases.test_reports_fixtures import pdf_text
+from tests.conftest import accept_documents
 from tests.security.test_headers import _client
 
 pytestmark = pytest.mark.django_db
@@ -196,6 +197,7 @@ def build_hostile_case(payload: str, users: dict[str, Any]) -> Hostile:
         edd.edd_item_update(
             actor=senior, case_id=case.pk, item=code, status="satisfied", notes=v["EDDNOTE"]
         )
+    accept_documents(case, senior)
     services.case_approve(
         actor=senior, case_id=case.pk, reason_codes=["approved_clean"], rationale=v["RATIONALE"]
     )

@@ -17,6 +17,7 @@ from cases.decisions import capability_decide
 from cases.models import CapabilityDecision, CaseState, ReviewCase
 from kyc.models import QualificationDocument
 from merchants.models import CapabilityStatus, Category
+from tests.conftest import accept_documents
 from tests.factories import MerchantFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -179,6 +180,7 @@ def test_seller_sees_which_capability_was_rejected_and_why(
         reason_codes=["unauthorized_brand"],
         rationale="Internal: distributor letter missing.",
     )
+    accept_documents(case, reviewer)
     services.case_approve(actor=reviewer, case_id=case.pk)
     assert case.capabilities.get(category__code="apparel").status == CapabilityStatus.ACTIVE
     page = reverse("cases:merchant_detail", kwargs={"merchant_id": case.merchant_id})

@@ -14,6 +14,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from cases import edd, services
 from cases.models import CaseState, EddChecklistItem, EddEvidence, EddItem, ReviewCase
+from tests.conftest import accept_documents
 from tests.factories import ELF_BYTES, pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -151,6 +152,7 @@ def test_approval_from_the_page_is_refused_while_items_are_open(edd_case, senior
 
 
 def test_the_maker_cannot_be_the_checker_on_the_page(edd_case, senior, senior_client, other_senior):
+    accept_documents(edd_case, senior)
     for code in EddItem.values:
         edd.edd_item_update(
             actor=senior, case_id=edd_case.pk, item=code, status="satisfied", notes="ok"

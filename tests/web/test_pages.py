@@ -11,6 +11,7 @@ from accounts.roles import Role
 from cases.models import ReviewCase
 from kyc.models import QualificationDocument
 from merchants.models import Merchant
+from tests.conftest import accept_documents
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +170,7 @@ def test_second_approval_form_only_for_a_different_senior(
     case_claim(actor=senior, case_id=submitted_case.pk)
     case_escalate(actor=senior, case_id=submitted_case.pk, rationale="PEP owner")
     complete_edd_checklist(submitted_case.pk, senior)
+    accept_documents(submitted_case, senior)
     case_approve(actor=senior, case_id=submitted_case.pk)
     url = reverse("cases:case_detail", args=[submitted_case.pk])
     second = reverse("cases:case_second_approve", args=[submitted_case.pk])
@@ -186,6 +188,7 @@ def test_reopen_form_only_for_qc_on_decided_cases(
 ) -> None:
     from cases.services import case_approve
 
+    accept_documents(claimed_case, reviewer)
     case_approve(actor=reviewer, case_id=claimed_case.pk)
     url = reverse("cases:case_detail", args=[claimed_case.pk])
     reopen = reverse("cases:case_reopen", args=[claimed_case.pk])

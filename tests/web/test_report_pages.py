@@ -12,12 +12,14 @@ from audit.models import AuditEvent
 from cases import services
 from cases.models import ReportStatus, ReviewReport
 from tests.cases.test_reports_fixtures import HOSTILE_NAMES, build, pdf_text
+from tests.conftest import accept_documents
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def built_report(claimed_case: Any, reviewer: Any) -> ReviewReport:
+    accept_documents(claimed_case, reviewer)
     services.case_approve(actor=reviewer, case_id=claimed_case.pk, rationale="Clean file.")
     report = ReviewReport.objects.get(case=claimed_case)
     build(report)
@@ -64,6 +66,7 @@ def test_sellers_and_anonymous_users_get_404(
 def test_a_pending_report_cannot_be_downloaded(
     claimed_case: Any, reviewer: Any, reviewer_client: Client
 ) -> None:
+    accept_documents(claimed_case, reviewer)
     services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     report = ReviewReport.objects.get(case=claimed_case)
     assert report.status == ReportStatus.PENDING
@@ -114,6 +117,7 @@ def test_hostile_merchant_name_is_text_on_the_page_and_in_the_pdf(
     from merchants.models import Merchant
 
     Merchant.objects.filter(pk=claimed_case.merchant_id).update(legal_name=hostile)
+    accept_documents(claimed_case, reviewer)
     services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     report = ReviewReport.objects.get(case=claimed_case)
     build(report)

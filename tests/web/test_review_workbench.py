@@ -10,6 +10,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from cases.models import CaseState, Comment, DocumentDecision, InformationRequest, ReviewCase
 from kyc.models import DocumentStatus, QualificationDocument
+from tests.conftest import accept_documents
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,15 @@ def test_reviewer_claims_and_approves_through_the_page(
     assert "You hold this case now." in response.content.decode()
     submitted_case.refresh_from_db()
     assert submitted_case.state == CaseState.IN_REVIEW
+    # Each document is looked at and accepted on the page before the approval.
+    for doc in submitted_case.merchant.documents.all():
+        decided = _post(
+            reviewer_client,
+            submitted_case,
+            "decide_document",
+            {"seen_state": "in_review", "document": doc.pk, "decision": "accept"},
+        )
+        assert decided.status_code == 302
 
     response = _post(
         reviewer_client,
@@ -80,6 +90,7 @@ def test_a_decision_on_a_case_decided_meanwhile_is_a_conflict(
 ) -> None:
     from cases.services import case_approve
 
+    accept_documents(claimed_case, reviewer)
     case_approve(actor=reviewer, case_id=claimed_case.pk)  # e.g. in another tab
     events = AuditEvent.objects.count()
     response = _post(
@@ -88,7 +99,7 @@ def test_a_decision_on_a_case_decided_meanwhile_is_a_conflict(
         "reject",
         {
             "reject-seen_state": "in_review",
-            "reject-reason_codes": ["doc_illegible"],
+            "reject-reason_codes": ["requirements_not_met"],
             "reject-rationale": "Blurred.",
         },
     )
@@ -129,7 +140,7 @@ def test_reject_with_reasons(reviewer_client: Any, claimed_case: ReviewCase) -> 
         "reject",
         {
             "reject-seen_state": "in_review",
-            "reject-reason_codes": ["doc_illegible", "doc_expired"],
+            "reject-reason_codes": ["requirements_not_met", "unauthorized_brand"],
             "reject-rationale": "The license scan is unreadable and out of date.",
         },
     )
@@ -264,6 +275,7 @@ def test_internal_and_seller_comments_are_marked_and_filtered(
 def test_reopen_by_qc_lead(qc_client: Any, reviewer: Any, claimed_case: ReviewCase) -> None:
     from cases.services import case_approve
 
+    accept_documents(claimed_case, reviewer)
     case_approve(actor=reviewer, case_id=claimed_case.pk)
     response = _post(
         qc_client,

@@ -18,6 +18,7 @@ from cases.models import CaseState, ReviewCase
 from kyc.models import Disposition, SanctionsList, ScreeningMatch
 from merchants.models import Person
 from tests.cases.screening_helpers import make_entry, make_list, make_match
+from tests.conftest import accept_documents
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,6 +83,7 @@ def test_the_case_page_shows_each_hit_with_what_matched_and_why(reviewer_client,
 def test_approval_on_the_page_is_refused_while_a_hit_is_open_then_allowed(
     reviewer_client, claimed_case, hit
 ):
+    accept_documents(claimed_case, claimed_case.assignee)
     response = _approve(reviewer_client, claimed_case)
     assert response.status_code == 400
     assert "sanctions screening hits await disposition" in htmllib.unescape(

@@ -13,6 +13,7 @@ from cases import services
 from cases.models import CaseState, ReviewCase
 from merchants.models import CapabilityStatus, Category
 from merchants.services import capability_set_status
+from tests.conftest import accept_documents
 from webhooks.events import EVENT_TYPES
 from webhooks.models import WebhookDelivery, WebhookEvent
 from webhooks.services import subscription_create, subscription_update, webhook_emit
@@ -142,6 +143,7 @@ def test_approving_a_case_with_capabilities_emits_case_approved_and_capability_a
     services.case_claim(actor=reviewer, case_id=case.pk)
     before = WebhookEvent.objects.count()
 
+    accept_documents(case, reviewer)
     services.case_approve(actor=reviewer, case_id=case.pk)
 
     new = list(WebhookEvent.objects.order_by("id")[before:])

@@ -36,7 +36,7 @@ from cases import services as case_services
 from cases.models import CaseState, ReviewCase
 from cases.reference_data import load_reference_data
 from config.errors import DomainError
-from kyc.models import DocumentStatus, DocumentType, QualificationDocument
+from kyc.models import DocumentType, QualificationDocument
 from kyc.requirements import merchant_requirements
 from kyc.services import document_upload
 from merchants.models import Brand, CapabilityKind, Category, Merchant, Person
@@ -896,12 +896,33 @@ def _work_edd_checklist(senior: User, case: ReviewCase) -> None:
         )
 
 
+def _decide_documents(actor: User, case: ReviewCase) -> None:
+    """The reviewer looks at and accepts every document of the case (an approval needs each
+    one decided), with a note where the automated checks warned or failed."""
+    from cases.document_review import case_documents, latest_decisions, needs_note
+
+    decided = latest_decisions(case)
+    for doc in case_documents(case):
+        if doc.pk in decided:
+            continue
+        case_services.document_decide(
+            actor=actor,
+            case_id=case.pk,
+            document_id=doc.pk,
+            decision="accept",
+            note="Compared with the original and the registry; the warning is explained."
+            if needs_note(doc)
+            else "",
+        )
+
+
 def _pending_second(
     cmd: Command, u: dict[str, User], case: ReviewCase, ids: dict[int, str]
 ) -> None:
     _edd(cmd, u, case, ids)
     case_services.case_claim(actor=u["senior"], case_id=case.pk)
     _work_edd_checklist(u["senior"], case)
+    _decide_documents(u["senior"], case)
     case_services.case_approve(
         actor=u["senior"],
         case_id=case.pk,
@@ -918,6 +939,7 @@ def _approved(cmd: Command, u: dict[str, User], case: ReviewCase, ids: dict[int,
         # High risk: the maker is one senior reviewer and the checker another (four-eyes).
         case_services.case_claim(actor=u["senior"], case_id=case.pk)
         _work_edd_checklist(u["senior"], case)
+        _decide_documents(u["senior"], case)
         case_services.case_approve(
             actor=u["senior"],
             case_id=case.pk,
@@ -954,12 +976,7 @@ def _approved(cmd: Command, u: dict[str, User], case: ReviewCase, ids: dict[int,
     case_services.case_resubmit(
         actor=owner, case_id=case.pk, answer="Uploaded the renewed passport."
     )
-    for doc in merchant.documents.filter(
-        status__in=[DocumentStatus.UPLOADED, DocumentStatus.PENDING_REVIEW]
-    ):
-        case_services.document_decide(
-            actor=u["reviewer"], case_id=case.pk, document_id=doc.pk, decision="accept"
-        )
+    _decide_documents(u["reviewer"], case)
     case_services.case_approve(
         actor=u["reviewer"],
         case_id=case.pk,
@@ -974,7 +991,7 @@ def _rejected(cmd: Command, u: dict[str, User], case: ReviewCase, ids: dict[int,
     case_services.case_reject(
         actor=u["reviewer"],
         case_id=case.pk,
-        reason_codes=["name_mismatch"],
+        reason_codes=["requirements_not_met"],
         rationale="The operating company on the invoices is a different legal entity.",
     )
 
