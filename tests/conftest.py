@@ -211,11 +211,34 @@ def ready_case(draft_case: Any, seller: Any) -> Any:
     return draft_case
 
 
+def screen_and_check(case: Any) -> Any:
+    """What the background work after a submission does, run now (the test transaction never
+    commits, so its on-commit tasks never run): every pending document check and the
+    screening of the merchant against the active sanctions list (an empty one is loaded when
+    none is), then the case's score. Approval waits for both (cases.readiness)."""
+    from cases.screening import case_screen_and_score
+    from kyc.models import QualificationDocument, SanctionsList
+    from kyc.screening.services import active_list
+    from kyc.services import document_run_checks
+
+    for doc_id in QualificationDocument.objects.filter(
+        merchant_id=case.merchant_id, checks_completed_at__isnull=True
+    ).values_list("pk", flat=True):
+        document_run_checks(document_id=doc_id)
+    if active_list() is None:
+        SanctionsList.objects.create(
+            source="ofac_sdn", label="empty-test-list.csv", sha256="0" * 64, is_active=True
+        )
+    case_screen_and_score(case_id=case.pk)
+    case.refresh_from_db()
+    return case
+
+
 @pytest.fixture
 def submitted_case(ready_case: Any, seller: Any) -> Any:
     from cases.services import case_submit
 
-    return case_submit(actor=seller, case_id=ready_case.pk)
+    return screen_and_check(case_submit(actor=seller, case_id=ready_case.pk))
 
 
 @pytest.fixture
@@ -225,4 +248,11 @@ def claimed_case(submitted_case: Any, reviewer: Any) -> Any:
     return case_claim(actor=reviewer, case_id=submitted_case.pk)
 
 
-__all__ = ["MerchantFactory", "add_member", "login_verified", "upload", "verify_second_factor"]
+__all__ = [
+    "MerchantFactory",
+    "add_member",
+    "login_verified",
+    "screen_and_check",
+    "upload",
+    "verify_second_factor",
+]
