@@ -211,15 +211,17 @@ def ready_case(draft_case: Any, seller: Any) -> Any:
     return draft_case
 
 
-def screen_and_check(case: Any) -> Any:
+def screen_and_check(case: Any, *, score: bool = True) -> Any:
     """What the background work after a submission does, run now (the test transaction never
     commits, so its on-commit tasks never run): every pending document check and the
     screening of the merchant against the active sanctions list (an empty one is loaded when
-    none is), then the case's score. Approval waits for both (cases.readiness)."""
+    none is), then the case's score (`score=False`: the provisional tier of the submission
+    stays). Approval waits for the checks and the screening (cases.readiness)."""
     from cases.screening import case_screen_and_score
     from kyc.models import QualificationDocument, SanctionsList
-    from kyc.screening.services import active_list
+    from kyc.screening.services import active_list, screen_merchant
     from kyc.services import document_run_checks
+    from merchants.models import Merchant
 
     for doc_id in QualificationDocument.objects.filter(
         merchant_id=case.merchant_id, checks_completed_at__isnull=True
@@ -229,7 +231,10 @@ def screen_and_check(case: Any) -> Any:
         SanctionsList.objects.create(
             source="ofac_sdn", label="empty-test-list.csv", sha256="0" * 64, is_active=True
         )
-    case_screen_and_score(case_id=case.pk)
+    if score:
+        case_screen_and_score(case_id=case.pk)
+    else:
+        screen_merchant(merchant=Merchant.objects.get(pk=case.merchant_id), case_id=case.pk)
     case.refresh_from_db()
     return case
 

@@ -56,6 +56,9 @@ def make_match(
     score: int = 92,
     status: str = Disposition.OPEN,
 ) -> ScreeningMatch:
+    """A hit as a screening of the merchant against `entry`'s list finds it: the screening
+    (of every name on file) is recorded too, as the real one does."""
+    record_screening_run(merchant, entry.sanctions_list)
     return ScreeningMatch.objects.create(
         merchant=merchant,
         person=person,
@@ -76,6 +79,7 @@ def record_screening_run(merchant: Merchant, sanctions_list: Any = None) -> Scre
     from kyc.screening.services import active_list, screening_subjects, subject_key
 
     sanctions_list = sanctions_list or active_list() or make_list()
+    merchant = Merchant.objects.get(pk=merchant.pk)  # the names on file, not a stale copy
     return ScreeningRun.objects.create(
         merchant=merchant,
         sanctions_list=sanctions_list,
