@@ -34,6 +34,9 @@ from kyc.requirements import merchant_requirements
 
 from .models import CaseState, ReviewCase
 
+# The states an approval (maker's, checker's or a capability's) is given in.
+APPROVABLE_STATES = (CaseState.IN_REVIEW, CaseState.EDD, CaseState.PENDING_SECOND_APPROVAL)
+
 
 @dataclass(frozen=True)
 class Blocker:

@@ -59,7 +59,10 @@ from kyc.selectors import document_list
 from merchants.models import Merchant, Person, RiskTier
 from merchants.selectors import person_list
 
+from ..details import case_acknowledge_changes, unacknowledged_changes
+from ..readiness import approval_blockers
 from ..reports.services import report_can_rebuild
+from .changes import change_rows
 from .presenters import RequirementsPresenter, label_rfi_items
 
 PAGE_SIZE = 50
@@ -93,6 +96,10 @@ EVENT_LABELS: dict[str, Promise] = {
     "screening.disposed": gettext_lazy("Screening hit disposed"),
     "risk.assessed": gettext_lazy("Risk assessed"),
     "capability.decided": gettext_lazy("Capability decided"),
+    "case.details_changed": gettext_lazy("The merchant's data changed"),
+    "case.changes_acknowledged": gettext_lazy("Changes acknowledged by the holder"),
+    "case.returned_to_maker": gettext_lazy("Back to the maker: the data changed"),
+    "screening.completed": gettext_lazy("Screened against the sanctions list"),
     "report.built": gettext_lazy("Review report built"),
     "report.failed": gettext_lazy("Review report failed"),
     "report.downloaded": gettext_lazy("Review report downloaded"),
@@ -208,7 +215,7 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
         if claimable and case.assignee_id is None and (state != CaseState.EDD or senior):
             actions.add("claim")
         if state in (CaseState.IN_REVIEW, CaseState.EDD) and holds:
-            actions |= {"release", "request-info", "decide-document"}
+            actions |= {"release", "request-info", "decide-document", "acknowledge-changes"}
             if state == CaseState.IN_REVIEW:
                 actions.add("escalate")
             if state == CaseState.IN_REVIEW or senior:
@@ -306,6 +313,7 @@ class CasePage:
                 **kwargs,
             )
         form_classes: dict[str, type[CaseActionForm]] = {
+            "acknowledge-changes": CaseActionForm,
             "claim": CaseActionForm,
             "release": CaseActionForm,
             "escalate": EscalateForm,
@@ -548,9 +556,19 @@ class CasePage:
             rfi.labelled_items = label_rfi_items(rfi, labels)  # type: ignore[attr-defined]
         people = list(person_list(merchant=case.merchant))
         comments = list(selectors.comments_visible_to(actor=self.user, case=case))
+        approving = bool(actions & {"approve", "second-approve"})
+        blockers = approval_blockers(case) if approving else []
         context = {
             "case": case,
             "merchant": case.merchant,
+            # Changed since submission, until the holder acknowledges it (cases.details).
+            "data_changes": change_rows(case, unacknowledged_changes(case)),
+            # What approval waits for (cases.readiness); the requirements and the open hits
+            # have their own lists, with links.
+            "approval_blockers": blockers,
+            "other_blockers": [
+                b for b in blockers if b.code not in ("requirements_due", "screening_hits_open")
+            ],
             "people": people,
             "ownership": self.ownership(people),
             "linked_merchants": self.linked_merchants(people),
@@ -649,6 +667,10 @@ def _document_decide(user: Any, case: ReviewCase, form: Any) -> object:
 
 
 ACTIONS: dict[str, Action] = {
+    "acknowledge-changes": Action(
+        lambda u, c, f: case_acknowledge_changes(actor=u, case_id=c.pk),
+        gettext_lazy("The changes are acknowledged."),
+    ),
     "claim": Action(
         lambda u, c, f: services.case_claim(actor=u, case_id=c.pk),
         gettext_lazy("You hold this case now."),
@@ -799,9 +821,14 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         if seen and seen != case.state:
             raise Conflict("stale page")
         spec.run(request.user, case, form)
-    except Conflict:
+    except Conflict as exc:
         page = _refresh(request, case_id)
-        messages.error(request, conflict_message(page.case))
+        if "blockers" in exc.details or exc.code == "no_changes":
+            # Not approvable yet (cases.readiness): say exactly what is missing, not "changed
+            # by someone else". Its message is already in the page's language.
+            messages.error(request, _("Not possible yet: %(what)s") % {"what": exc.message})
+        else:
+            messages.error(request, conflict_message(page.case))
         return page.render(status=409)
     except NotAllowed as exc:
         messages.error(request, _text(exc.message))
