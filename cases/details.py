@@ -270,7 +270,7 @@ def _record_on_case(
     if case.state == CaseState.PENDING_SECOND_APPROVAL and case.maker_id is not None:
         before = _case_state_snapshot(case)
         maker = case.maker
-        case.return_to_maker()
+        case.return_to_maker(in_edd=case.edd_items.exists())
         queues.case_route(case)  # back to review: its review queue and a new SLA clock
         _save(case)
         audit_record(

@@ -285,14 +285,16 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         source=CaseState.PENDING_SECOND_APPROVAL,
-        target=CaseState.IN_REVIEW,
+        target=RETURN_VALUE(CaseState.IN_REVIEW, CaseState.EDD),
         conditions=[_has_maker],
     )
-    def return_to_maker(self) -> None:
+    def return_to_maker(self, in_edd: bool = False) -> str:
         """The data changed while the approval waited for its checker: back to the maker's
-        review, so a checker never approves what the maker did not see."""
+        review (EDD for a case approved out of EDD), so a checker never approves what the
+        maker did not see."""
         self.assignee = self.maker
         self.maker = None
+        return CaseState.EDD if in_edd else CaseState.IN_REVIEW
 
     @transition(
         field=state,
