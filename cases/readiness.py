@@ -208,11 +208,16 @@ def _checks(case: ReviewCase) -> list[Blocker]:
 def _edd(case: ReviewCase) -> list[Blocker]:
     if case.state != CaseState.EDD:
         return []
-    from .edd import edd_checklist_ensure, edd_open_items
-    from .models import EddItem
+    from .models import EddChecklistItem, EddItem
 
-    edd_checklist_ensure(case)  # a case that entered EDD before checklists existed
-    open_items = edd_open_items(case)
+    # One query, no write: a case that entered EDD before checklists existed has no rows, and
+    # then every item is open.
+    statuses = dict(EddChecklistItem.objects.filter(case=case).values_list("item", "status"))
+    open_items = [
+        code
+        for code in EddItem.values
+        if statuses.get(code, EddChecklistItem.Status.OPEN) == EddChecklistItem.Status.OPEN
+    ]
     if not open_items:
         return []
     labels = dict(EddItem.choices)
