@@ -423,3 +423,21 @@ def test_a_rejection_records_the_digest(claimed_case: ReviewCase, reviewer: Any)
     )
     event = AuditEvent.objects.get(case_id=case.pk, action="case.rejected")
     assert event.after["data_digest"] == case.data_digest == data_digest(case)
+
+
+def test_an_edd_approval_waiting_for_its_checker_goes_back_to_its_maker_in_edd(
+    claimed_case: ReviewCase, reviewer: Any, senior: Any, seller: Any
+) -> None:
+    services.case_escalate(actor=reviewer, case_id=claimed_case.pk, rationale="PEP declared.")
+    services.case_claim(actor=senior, case_id=claimed_case.pk)
+    complete_edd_checklist(claimed_case.pk, senior)
+    case = services.case_approve(actor=senior, case_id=claimed_case.pk)
+    assert case.state == CaseState.PENDING_SECOND_APPROVAL
+
+    api_for(seller).patch(
+        f"/api/v1/merchants/{case.merchant_id}/", {"bank_name": "Another Bank"}, format="json"
+    )
+
+    case = refresh(case)
+    assert (case.state, case.assignee, case.maker) == (CaseState.EDD, senior, None)
+    assert AuditEvent.objects.filter(case_id=case.pk, action="case.returned_to_maker").count() == 1
