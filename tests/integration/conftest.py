@@ -78,6 +78,20 @@ def onboard_ningbo(seller: Any) -> tuple[Any, Any, Any]:
     return merchant, case, person
 
 
+def wait_screened(case: Any, timeout: float = 60) -> None:
+    """Waits for the worker's screening and document checks after a submission: approval
+    needs both to cover the data on file (cases.readiness)."""
+    from cases.models import ReviewCase
+    from cases.readiness import approval_blockers
+
+    def ready() -> bool:
+        fresh = ReviewCase.objects.select_related("merchant").get(pk=case.pk)
+        codes = {b.code for b in approval_blockers(fresh)}
+        return not codes & {"screening_stale", "checks_pending"}
+
+    wait_until(ready, timeout=timeout, what="the worker to screen and check the merchant")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
