@@ -6,10 +6,13 @@ class CasesConfig(AppConfig):
     verbose_name = "Review cases"
 
     def ready(self) -> None:
-        # The one hook merchants exposes (merchants/hooks.py): a change of an active
-        # merchant's details opens a change-of-details case in the same transaction.
+        # The hooks of the apps below (merchants/hooks.py, kyc/hooks.py): a change of a
+        # merchant's verifiable data or documents is recorded on its open case (or opens a
+        # change-of-details case for an active merchant) in the same transaction.
+        from kyc.hooks import register_document_changed
         from merchants.hooks import register_details_changed
 
-        from .details import details_change_record
+        from .details import details_change_record, document_change_record
 
         register_details_changed(details_change_record)
+        register_document_changed(document_change_record)

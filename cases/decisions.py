@@ -19,7 +19,7 @@ from audit.services import audit_record
 from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from merchants.models import Capability, Merchant
 
-from .document_review import document_review_refuse_if_blocked
+from .digest import data_digest
 from .models import (
     CapabilityDecision,
     CaseState,
@@ -28,6 +28,7 @@ from .models import (
     ReviewCase,
     Severity,
 )
+from .readiness import refuse_if_not_ready
 from .reports.services import report_request
 
 APPROVE = CapabilityDecision.Decision.APPROVE
@@ -113,8 +114,10 @@ def capability_decide(
     else:
         codes = _reason_codes(reason_codes, kinds=[ReasonKind.APPROVAL])
         severity = ""
-        # Approving a capability rests on its documents: each decided in this case.
-        document_review_refuse_if_blocked(case, capability=capability)
+        # Approving a capability is an approval: the case's preconditions, with the documents
+        # this capability rests on each decided in this case.
+        refuse_if_not_ready(case, capability=capability)
+    digest = data_digest(case)
 
     existing = {d.capability_id: d for d in case.capability_decisions.all()}
     if decision == REJECT:
@@ -139,6 +142,7 @@ def capability_decide(
             severity=severity,
             rationale=rationale,
             decided_by=actor,
+            data_digest=digest,
         )
     else:
         result = previous
@@ -147,7 +151,17 @@ def capability_decide(
         result.rationale = rationale
         result.decided_by = actor
         result.decided_at = timezone.now()
-        result.save(update_fields=["decision", "severity", "rationale", "decided_by", "decided_at"])
+        result.data_digest = digest
+        result.save(
+            update_fields=[
+                "decision",
+                "severity",
+                "rationale",
+                "decided_by",
+                "decided_at",
+                "data_digest",
+            ]
+        )
     result.reason_codes.set(codes)
     audit_record(
         action="capability.decided",
@@ -156,7 +170,12 @@ def capability_decide(
         case_id=case.pk,
         merchant_id=case.merchant_id,
         before=before,
-        after={"capability": capability.code, "decision": decision, "severity": severity},
+        after={
+            "capability": capability.code,
+            "decision": decision,
+            "severity": severity,
+            "data_digest": digest,
+        },
         reason_codes=[c.code for c in codes],
         text=rationale,
         policy_version=case.policy_version.label if case.policy_version is not None else "",

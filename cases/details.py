@@ -1,23 +1,43 @@
-"""Change of details: an active merchant's owners, legal name, registration number or bank
-details change → one change-of-details case, the change recorded on it (before/after), the
-merchant re-screened (every party, so a new owner is screened) and the seller told.
+"""Changes of a merchant's verifiable data, recorded on the case that decides on it.
 
-The seller edits through merchants.services (profile form and PATCH /api/v1/merchants/{id}/,
-the people pages and /api/v1/merchants/{id}/people/); each service announces the change
-through merchants.hooks inside its own transaction, and `details_change_record` below — the
-handler cases registers in CasesConfig.ready() — reviews it in that same transaction. Edits
-of a merchant still onboarding change nothing here: its onboarding case covers them.
+Names (legal, local-script, trading), registration number and country, addresses, bank
+details, people (added, removed, name, date of birth, nationality, share, control, PEP),
+capabilities requested and documents (uploaded, replaced) change through merchants.services
+and kyc.services; each announces the change through its typed hook (merchants.hooks,
+kyc.hooks) inside its own transaction, and the handlers below — registered in
+CasesConfig.ready() — review it in that same transaction:
+
+- on every open case of the merchant past its draft (onboarding, re-verification, periodic
+  review, change of details): one CaseDataChange per changed field (shown on the case page
+  until the holder acknowledges it; approval waits for that) and one "case.details_changed"
+  event on the case with the before/after;
+- with no such case, an active merchant's change of its own data opens a change-of-details
+  case (straight in review) and the seller is told;
+- a case waiting for its second approval goes back to its maker's review
+  ("case.returned_to_maker"): a checker never approves what the maker did not see;
+- after commit the merchant is re-screened and the case re-scored (every party against the
+  active list, so a rename or a new owner is screened), the hits recorded on the case — its
+  trail reads change → re-screen → hit. A document change re-scores only: its checks are
+  queued by kyc itself, and approval waits for them (cases.readiness).
+
+A draft is the seller's own, still being filled in; nothing is recorded on it.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils import timezone
 
+from accounts.roles import REVIEWING_ROLES, Role, has_role
 from audit.services import audit_record
+from config.errors import Conflict, NotAllowed
+from kyc.hooks import DOCUMENT_REPLACED, DocumentChange
 from merchants.hooks import (
+    CAPABILITY_REQUESTED,
     MERCHANT_UPDATED,
     PERSON_ADDED,
     PERSON_REMOVED,
@@ -27,22 +47,58 @@ from merchants.hooks import (
 from merchants.models import Merchant, MerchantStatus
 from merchants.services import BANK_FIELDS
 
-from .models import CaseKind, CaseState, ReviewCase
+from . import queues
+from .models import CaseDataChange, CaseKind, CaseState, ReviewCase
 from .notifications import notify_seller
-from .services import _case_state_snapshot, case_open_by_platform
+from .services import (
+    _case_state_snapshot,
+    _lock_case,
+    _require_holder,
+    _require_role,
+    _save,
+    case_open_by_platform,
+)
 
-# What re-opens the review of a live merchant (the rest of the profile does not).
-MERCHANT_REVIEW_FIELDS = ("legal_name", "registration_number", *BANK_FIELDS)
-# A person's fields that change who owns or controls the merchant, or whom we screen.
+# The merchant's verifiable data: what a decision is about (the rest of the profile, such as
+# the contact e-mail, the website or the language, is not).
+MERCHANT_REVIEW_FIELDS = (
+    "legal_name",
+    "local_name",
+    "trading_name",
+    "entity_type",
+    "country",
+    "registration_number",
+    "registered_address",
+    "operating_address",
+    *BANK_FIELDS,
+)
+# A person's verifiable data: who they are, what they own or control, whether they are a PEP.
 PERSON_REVIEW_FIELDS = (
     "full_name",
     "local_name",
+    "date_of_birth",
+    "nationality",
     "ownership_percent",
     "is_beneficial_owner",
     "control_type",
+    "is_legal_representative",
+    "is_director",
+    "is_pep",
+    "pep_details",
 )
-# Open change-of-details cases a new change joins. A draft is the seller's own (a capability
-# application waiting for its documents) and would wait for the seller: not joined.
+# The document fields a reviewer relies on (the file itself is its sha256).
+DOCUMENT_REVIEW_FIELDS = (
+    "document_type",
+    "sha256",
+    "number",
+    "issuer",
+    "holder_name",
+    "issue_date",
+    "expiry_date",
+    "person",
+)
+# Open cases a change is recorded on. A draft is the seller's own (still being filled in, or
+# a capability application waiting for its documents): not joined.
 JOINABLE_STATES = (
     CaseState.SUBMITTED,
     CaseState.IN_REVIEW,
@@ -52,13 +108,8 @@ JOINABLE_STATES = (
 )
 
 
-def _is_owner(snapshot: dict[str, Any]) -> bool:
-    threshold = settings.KYC_OWNERSHIP_DECLARATION_THRESHOLD
-    return bool(
-        snapshot.get("is_beneficial_owner")
-        or snapshot.get("control_type")
-        or float(snapshot.get("ownership_percent") or 0) >= threshold
-    )
+def _differs(before: Any, after: Any) -> bool:
+    return str(before) != str(after)
 
 
 def reviewable_changes(change: DetailsChange) -> list[dict[str, Any]]:
@@ -67,7 +118,15 @@ def reviewable_changes(change: DetailsChange) -> list[dict[str, Any]]:
         return [
             {"field": f, "before": change.before.get(f), "after": change.after.get(f)}
             for f in MERCHANT_REVIEW_FIELDS
-            if f in change.after and str(change.before.get(f)) != str(change.after.get(f))
+            if f in change.after and _differs(change.before.get(f), change.after.get(f))
+        ]
+    if change.event == CAPABILITY_REQUESTED:
+        return [
+            {
+                "field": "capability.requested",
+                "before": change.before.get("status"),
+                "after": change.after.get("capability"),
+            }
         ]
     person = {"person": change.person_name, "person_id": change.person_id}
     if change.event == PERSON_ADDED:
@@ -75,74 +134,171 @@ def reviewable_changes(change: DetailsChange) -> list[dict[str, Any]]:
     if change.event == PERSON_REMOVED:
         return [{"field": "person.removed", "before": change.before, "after": None, **person}]
     if change.event == PERSON_UPDATED:
-        if not (_is_owner(change.before) or _is_owner(change.after)):
-            # Only an owner's (or a newly made owner's) ownership and control matter; a name
-            # change of anyone is a new party to screen.
-            fields: tuple[str, ...] = ("full_name", "local_name")
-        else:
-            fields = PERSON_REVIEW_FIELDS
         return [
             {"field": f, "before": change.before.get(f), "after": change.after.get(f), **person}
-            for f in fields
-            if str(change.before.get(f)) != str(change.after.get(f))
+            for f in PERSON_REVIEW_FIELDS
+            if _differs(change.before.get(f), change.after.get(f))
         ]
     return []
 
 
+def _open_cases(merchant: Merchant) -> list[ReviewCase]:
+    return list(
+        ReviewCase.objects.select_for_update(of=("self",))
+        .select_related("maker", "policy_version")
+        .filter(merchant=merchant, state__in=JOINABLE_STATES)
+        .order_by("-created_at", "-id")
+    )
+
+
 def details_change_record(change: DetailsChange) -> ReviewCase | None:
-    """Reviews one announced change (the merchants.hooks handler), in the caller's
-    transaction. Guarantees: nothing for a merchant that is not active or a change that does
-    not matter; otherwise exactly one open change-of-details case per merchant (the merchant
-    row is locked by the merchants service that announced it), one "case.details_changed"
-    event with the before/after, a re-screening of the whole merchant after commit, and one
-    e-mail to the seller when the case is opened."""
+    """Reviews one announced change of the merchant's data (the merchants.hooks handler), in
+    the caller's transaction. Guarantees: nothing for a change that does not matter or a
+    merchant whose only case is a draft; otherwise the change on every open case of the
+    merchant (see the module docstring), or — for an active merchant with none — exactly one
+    new change-of-details case (the merchant row is locked by the merchants service that
+    announced it). Returns the most recent case the change is recorded on."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("details_change_record runs inside the merchants service transaction")
-    merchant = Merchant.objects.get(pk=change.merchant_id)
-    if merchant.status != MerchantStatus.ACTIVE:
-        return None
     changes = reviewable_changes(change)
     if not changes:
         return None
-    case = (
-        ReviewCase.objects.select_for_update(of=("self",))
-        .filter(merchant=merchant, kind=CaseKind.CHANGE_OF_DETAILS, state__in=JOINABLE_STATES)
-        .order_by("-created_at", "-id")
-        .first()
+    merchant = Merchant.objects.get(pk=change.merchant_id)
+    cases = _open_cases(merchant)
+    opened = False
+    if not cases:
+        # A capability application finds or opens its own case (cases.services
+        # .capability_apply); a merchant still onboarding has its draft.
+        if merchant.status != MerchantStatus.ACTIVE or change.event == CAPABILITY_REQUESTED:
+            return None
+        cases = [_case_open_submitted(merchant)]
+        opened = True
+    for case in cases:
+        _record_on_case(case, actor=change.actor, event=change.event, changes=changes)
+        _enqueue_rescreen(case, screen=True)
+        if opened:
+            notify_seller(
+                case=case,
+                event="change_of_details.opened",
+                details={
+                    "changes": [
+                        {"field": c["field"], "person": c.get("person", "")} for c in changes
+                    ]
+                },
+            )
+    return cases[0]
+
+
+def document_change_record(change: DocumentChange) -> ReviewCase | None:
+    """Reviews one announced document change (the kyc.hooks handler): recorded on every open
+    case of the merchant past its draft, like a change of details; the case re-scored after
+    commit. Never opens a case (document expiry has its own monitoring)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("document_change_record runs inside the kyc service transaction")
+    merchant = Merchant.objects.get(pk=change.merchant_id)
+    cases = _open_cases(merchant)
+    if not cases:
+        return None
+    label = change.after.get("document_type") or change.before.get("document_type") or ""
+    if change.event == DOCUMENT_REPLACED:
+        changes = [
+            {
+                "field": f"document.{f}",
+                "before": change.before.get(f),
+                "after": change.after.get(f),
+                "document_id": change.document_id,
+                "replaced_document_id": change.replaced_document_id,
+                "document_type": label,
+            }
+            for f in DOCUMENT_REVIEW_FIELDS
+            if _differs(change.before.get(f), change.after.get(f))
+        ] or [
+            {
+                "field": "document.replaced",
+                "before": change.replaced_document_id,
+                "after": change.document_id,
+                "document_type": label,
+            }
+        ]
+    else:
+        changes = [
+            {
+                "field": change.event,
+                "before": change.before or None,
+                "after": change.after or None,
+                "document_id": change.document_id,
+                "document_type": label,
+            }
+        ]
+    for case in cases:
+        _record_on_case(case, actor=change.actor, event=change.event, changes=changes)
+        _enqueue_rescreen(case, screen=False)
+    return cases[0]
+
+
+def _record_on_case(
+    case: ReviewCase, *, actor: Any, event: str, changes: list[dict[str, Any]]
+) -> None:
+    """The change on the case: its rows, its event, and — when the approval was waiting for
+    its checker — the case back to its maker."""
+    CaseDataChange.objects.bulk_create(
+        [
+            CaseDataChange(
+                case=case,
+                event=event,
+                field=c["field"][:60],
+                person_name=str(c.get("person") or "")[:255],
+                before=_jsonable(c["before"]),
+                after=_jsonable(c["after"]),
+                actor=actor if getattr(actor, "pk", None) else None,
+            )
+            for c in changes
+        ]
     )
-    opened = case is None
-    if case is None:
-        case = _case_open_submitted(merchant)
+    policy = case.policy_version.label if case.policy_version else ""
     audit_record(
         action="case.details_changed",
-        actor=change.actor,
+        actor=actor,
         obj=case,
         case_id=case.pk,
-        merchant_id=merchant.pk,
+        merchant_id=case.merchant_id,
         before={c["field"]: c["before"] for c in changes},
-        after={
-            **_case_state_snapshot(case),
-            "event": change.event,
-            "case_opened": opened,
-            "changes": changes,
-        },
-        text=f"{change.event}: " + ", ".join(c["field"] for c in changes),
-        policy_version=case.policy_version.label if case.policy_version else "",
+        after={**_case_state_snapshot(case), "event": event, "changes": changes},
+        text=f"{event}: " + ", ".join(c["field"] for c in changes),
+        policy_version=policy,
     )
-    from .tasks import screen_and_score_case_task
-
-    # Every party, the new ones included, against the active list; hits land on this case
-    # and a high tier routes it to EDD (the onboarding path's own task).
-    screen_and_score_case_task.delay_on_commit(case.pk)
-    if opened:
-        notify_seller(
-            case=case,
-            event="change_of_details.opened",
-            details={
-                "changes": [{"field": c["field"], "person": c.get("person", "")} for c in changes]
-            },
+    if case.state == CaseState.PENDING_SECOND_APPROVAL and case.maker_id is not None:
+        before = _case_state_snapshot(case)
+        maker = case.maker
+        case.return_to_maker(in_edd=case.edd_items.exists())
+        queues.case_route(case)  # back to review: its review queue and a new SLA clock
+        _save(case)
+        audit_record(
+            action="case.returned_to_maker",
+            actor=actor,
+            obj=case,
+            case_id=case.pk,
+            merchant_id=case.merchant_id,
+            before={**before, "maker": maker.pk if maker else None},
+            after=_case_state_snapshot(case),
+            text="The data changed while the approval waited for its second approval.",
+            policy_version=policy,
         )
-    return case
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _enqueue_rescreen(case: ReviewCase, *, screen: bool) -> None:
+    from .tasks import score_case_task, screen_and_score_case_task
+
+    # After commit, so the task reads the changed data; its own steps write the
+    # re-screening and the hits on the case after this change's event.
+    if screen:
+        screen_and_score_case_task.delay_on_commit(case.pk)
+    else:
+        score_case_task.delay_on_commit(case.pk)
 
 
 def _case_open_submitted(merchant: Merchant) -> ReviewCase:
@@ -166,3 +322,60 @@ def _case_open_submitted(merchant: Merchant) -> ReviewCase:
         policy_version=case.policy_version.label if case.policy_version else "",
     )
     return case
+
+
+def unacknowledged_changes(case: ReviewCase) -> list[CaseDataChange]:
+    """The changes since submission the holder has not acknowledged, oldest first."""
+    return list(
+        CaseDataChange.objects.filter(case=case, acknowledged_at__isnull=True)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+
+
+@transaction.atomic
+def case_acknowledge_changes(*, actor: Any, case_id: int) -> list[CaseDataChange]:
+    """The case holder has seen the changes since submission. Guarantees: only the reviewer
+    holding a case in review (a senior one in EDD); the changes acknowledged are exactly those
+    pending when the case row was locked; one "case.changes_acknowledged" event naming them;
+    refused with 409 `no_changes` when there is nothing to acknowledge."""
+    case = _lock_case(actor=actor, case_id=case_id)
+    _require_role(actor, REVIEWING_ROLES, "Only reviewers acknowledge changes.")
+    if case.state not in (CaseState.IN_REVIEW, CaseState.EDD):
+        raise Conflict(
+            f"Case {case.pk} is {case.get_state_display().lower()}; its holder acknowledges "
+            "changes while reviewing it.",
+            code="invalid_state",
+            details={"state": case.state},
+        )
+    _require_holder(actor, case)
+    if case.state == CaseState.EDD and not has_role(actor, Role.SENIOR_REVIEWER):
+        raise NotAllowed("Only senior reviewers decide EDD cases.")
+    pending = unacknowledged_changes(case)
+    if not pending:
+        raise Conflict("There are no changes to acknowledge.", code="no_changes")
+    now = timezone.now()
+    CaseDataChange.objects.filter(pk__in=[c.pk for c in pending]).update(
+        acknowledged_at=now, acknowledged_by=actor
+    )
+    for change in pending:
+        change.acknowledged_at = now
+        change.acknowledged_by = actor
+    audit_record(
+        action="case.changes_acknowledged",
+        actor=actor,
+        obj=case,
+        case_id=case.pk,
+        merchant_id=case.merchant_id,
+        before={"unacknowledged": len(pending)},
+        after={
+            **_case_state_snapshot(case),
+            "changes": [
+                {"id": c.pk, "field": c.field, "before": c.before, "after": c.after}
+                for c in pending
+            ],
+        },
+        text=", ".join(c.field for c in pending),
+        policy_version=case.policy_version.label if case.policy_version else "",
+    )
+    return pending

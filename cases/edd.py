@@ -71,23 +71,6 @@ def edd_open_items(case: ReviewCase) -> list[str]:
     )
 
 
-def edd_refuse_if_incomplete(case: ReviewCase) -> None:
-    """No maker's approval of an EDD case while an item of its checklist is still open."""
-    if case.state != CaseState.EDD:
-        return
-    edd_checklist_ensure(case)  # a case that entered EDD before checklists existed
-    open_items = edd_open_items(case)
-    if open_items:
-        labels = dict(EddItem.choices)
-        raise InvalidInput(
-            "The EDD checklist is not complete; still open: "
-            + "; ".join(str(labels[code]) for code in open_items)
-            + ".",
-            code="edd_checklist_incomplete",
-            details={"open_items": open_items},
-        )
-
-
 def edd_can_edit(*, actor: Any, case: ReviewCase) -> bool:
     """Only the senior reviewer holding the case works its checklist, and only in EDD."""
     return (

@@ -71,6 +71,10 @@ EVENT_LABELS: dict[str, Promise | Label] = {
     "case.sla_escalated": Label("SLA passed: escalated", "已超过 SLA：已升级"),
     "case.sla_breach_notified": Label("SLA breach notified", "已发送 SLA 超时通知"),
     "case.details_changed": Label("Merchant details changed", "商户资料已变更"),
+    "case.changes_acknowledged": Label("Changes acknowledged by the holder", "处理人已确认变更"),
+    "case.returned_to_maker": Label(
+        "Back to the maker: the data changed", "资料已变更：退回第一审批人"
+    ),
     "case.edd": Label("Moved to EDD", "已转入强化尽职调查 (EDD)"),
     "case.in_review": Label("Moved to review", "已转入审核"),
     "case.pending_second_approval": Label("Waiting for the second approval", "等待第二次审批"),

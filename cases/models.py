@@ -176,6 +176,9 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
     )
     decision_reason_codes = models.ManyToManyField(ReasonCode, blank=True, related_name="+")
     decision_rationale = models.TextField(blank=True)
+    # SHA-256 of the data the last decision (approval, second approval, rejection) was about
+    # (cases.digest); the audit event of that decision carries the same value.
+    data_digest = models.CharField(max_length=64, blank=True)
     rejection_severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
     rfi_deadline = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -284,6 +287,20 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
+        source=CaseState.PENDING_SECOND_APPROVAL,
+        target=RETURN_VALUE(CaseState.IN_REVIEW, CaseState.EDD),
+        conditions=[_has_maker],
+    )
+    def return_to_maker(self, in_edd: bool = False) -> str:
+        """The data changed while the approval waited for its checker: back to the maker's
+        review (EDD for a case approved out of EDD), so a checker never approves what the
+        maker did not see."""
+        self.assignee = self.maker
+        self.maker = None
+        return CaseState.EDD if in_edd else CaseState.IN_REVIEW
+
+    @transition(
+        field=state,
         source=[CaseState.IN_REVIEW, CaseState.EDD, CaseState.PENDING_SECOND_APPROVAL],
         target=CaseState.REJECTED,
     )
@@ -349,9 +366,36 @@ class CapabilityDecision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(default=timezone.now)
+    # SHA-256 of the data the decision was about (cases.digest).
+    data_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["decided_at", "id"]
+
+
+class CaseDataChange(models.Model):
+    """One change of the merchant's verifiable data made while the case was open: shown at
+    the top of the case page ("changed since submission") until its holder acknowledges it,
+    and approval waits for that (cases.readiness)."""
+
+    case = models.ForeignKey(ReviewCase, on_delete=models.PROTECT, related_name="data_changes")
+    event = models.CharField(max_length=40)  # merchant.updated, person.added, document.replaced …
+    field = models.CharField(max_length=60)
+    person_name = models.CharField(max_length=255, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "acknowledged_at"])]
 
 
 class DocumentDecision(models.Model):

@@ -83,7 +83,7 @@ SCORED_STATES = (
 
 
 def _screen_merchant(
-    *, merchant: Merchant, sanctions_list: SanctionsList | None = None
+    *, merchant: Merchant, sanctions_list: SanctionsList | None = None, case_id: int | None = None
 ) -> list[ScreeningMatch]:
     """kyc.screening's matcher: creates the merchant's new matches, returns them. With no
     sanctions list loaded there is nothing to screen against: the case is still scored, and
@@ -91,7 +91,12 @@ def _screen_merchant(
     from kyc.screening.services import screen_merchant
 
     try:
-        return list(screen_merchant(merchant=merchant, sanctions_list=sanctions_list))
+        if case_id is None:
+            return list(screen_merchant(merchant=merchant, sanctions_list=sanctions_list))
+        # The screening on the case's own trail, between the change and its hits.
+        return list(
+            screen_merchant(merchant=merchant, sanctions_list=sanctions_list, case_id=case_id)
+        )
     except DomainError as exc:
         if exc.code != "no_sanctions_list":
             raise
@@ -363,7 +368,7 @@ def case_screen_and_score(*, case_id: int) -> ReviewCase | None:
     case = ReviewCase.objects.select_related("merchant").filter(pk=case_id).first()
     if case is None or case.state not in SCORED_STATES:
         return case
-    new = _screen_merchant(merchant=case.merchant)
+    new = _screen_merchant(merchant=case.merchant, case_id=case.pk)
     ownership = screening_apply_ownership_rule(merchant_id=case.merchant_id, case_id=case.pk)
     if ownership is not None:
         new.append(ownership)

@@ -44,7 +44,8 @@ from merchants.services import capability_request, capability_set_status, mercha
 from webhooks.services import webhook_emit, webhook_event_refresh
 
 from . import queues
-from .document_review import NOTE_REQUIRED_MESSAGE, document_review_refuse_if_blocked, needs_note
+from .digest import data_digest
+from .document_review import NOTE_REQUIRED_MESSAGE, needs_note
 from .models import (
     CaseKind,
     CaseState,
@@ -61,6 +62,7 @@ from .models import (
     Severity,
 )
 from .notifications import notify_seller
+from .readiness import blocking_requirements, match_ref, refuse_if_not_ready
 from .reports.services import report_request
 from .seller_status import seller_state, seller_status, seller_status_explained
 
@@ -248,14 +250,9 @@ def _case_state_snapshot(case: ReviewCase) -> dict[str, Any]:
     return {"state": case.state, "assignee": case.assignee_id}
 
 
-def _blocking_requirements(case: ReviewCase) -> list[dict[str, Any]]:
-    capabilities = list(case.capabilities.select_related("category", "brand"))
-    reqs = merchant_requirements(case.merchant, capabilities=capabilities)
-    return [r for r in reqs if r["currently_due"]]
-
-
 def _refuse_if_due(case: ReviewCase) -> None:
-    blocking = _blocking_requirements(case)
+    """A seller's submission (or RFI answer) waits for every currently due requirement."""
+    blocking = blocking_requirements(case)
     if blocking:
         items = [f"{r['label']}: {i['label']}" for r in blocking for i in r["currently_due"]]
         raise InvalidInput(
@@ -265,44 +262,8 @@ def _refuse_if_due(case: ReviewCase) -> None:
         )
 
 
-def _refuse_if_screening_blocks(case: ReviewCase) -> None:
-    """No approval while a sanctions screening hit of the merchant awaits disposition, nor
-    ever with a confirmed one (no dealings with a listed party)."""
-    matches = list(
-        ScreeningMatch.objects.filter(
-            merchant_id=case.merchant_id, status__in=[Disposition.OPEN, Disposition.CONFIRMED]
-        )
-        .select_related("entry")
-        .order_by("-score", "id")
-    )
-    confirmed = [m for m in matches if m.status == Disposition.CONFIRMED]
-    if confirmed:
-        raise NotAllowed(
-            "A sanctions screening match is confirmed: the merchant cannot be approved.",
-            code="sanctions_match_confirmed",
-            details={"screening_matches": [_match_ref(m) for m in confirmed]},
-        )
-    open_hits = [m for m in matches if m.status == Disposition.OPEN]
-    if open_hits:
-        names = "; ".join(f"{m.screened_name} ~ {m.matched_name}" for m in open_hits[:5])
-        more = f" and {len(open_hits) - 5} more" if len(open_hits) > 5 else ""
-        raise InvalidInput(
-            f"{len(open_hits)} sanctions screening hit(s) await disposition: {names}{more}.",
-            code="screening_hits_open",
-            details={"screening_matches": [_match_ref(m) for m in open_hits]},
-        )
-
-
-def _match_ref(match: ScreeningMatch) -> dict[str, Any]:
-    return {
-        "id": match.pk,
-        "subject": match.subject,
-        "screened_name": match.screened_name,
-        "matched_name": match.matched_name,
-        "list_id": match.entry.list_id,
-        "score": match.score,
-        "status": match.status,
-    }
+# What an error or an audit event says about a match (cases.screening uses it too).
+_match_ref = match_ref
 
 
 def _has_inconclusive_hits(case: ReviewCase) -> bool:
@@ -770,14 +731,11 @@ def case_approve(
     _require_holder(actor, case)
     if case.state == CaseState.EDD and not has_role(actor, Role.SENIOR_REVIEWER):
         raise NotAllowed("Only senior reviewers decide EDD cases.")
-    _refuse_if_due(case)
-    _refuse_if_screening_blocks(case)
-    from .edd import edd_refuse_if_incomplete
-
-    edd_refuse_if_incomplete(case)
     codes = _reason_codes(reason_codes, kinds=[ReasonKind.APPROVAL])
-    document_review_refuse_if_blocked(case)
+    refuse_if_not_ready(case)
     before = _case_state_snapshot(case)
+    # What the maker decided on, before the decision changes any status.
+    case.data_digest = data_digest(case)
     if case.state == CaseState.EDD:
         # An EDD case is always approved by two senior reviewers, whatever its flags say.
         case.requires_four_eyes = True
@@ -797,7 +755,7 @@ def case_approve(
         actor=actor,
         action="case.approved" if case.state == CaseState.APPROVED else "case.maker_approved",
         before=before,
-        after={"maker": actor.pk, **effects},
+        after={"maker": actor.pk, "data_digest": case.data_digest, **effects},
         reason_codes=[c.code for c in codes],
         text=rationale,
     )
@@ -817,12 +775,13 @@ def case_second_approve(*, actor: Any, case_id: int, rationale: str = "") -> Rev
         raise NotAllowed(
             "Four-eyes: the maker of an approval cannot also be its checker.", code="maker_checker"
         )
-    # A re-screening may have found a hit while the case waited for its checker.
-    _refuse_if_screening_blocks(case)
-    # A document replaced while the case waited is undecided: the checker never approves
-    # a document nobody looked at.
-    document_review_refuse_if_blocked(case)
+    # A re-screening may have found a hit while the case waited for its checker; a change
+    # of the data itself sends the case back to its maker (cases.details); a document
+    # replaced meanwhile is undecided, and the checker never approves what nobody looked at.
+    refuse_if_not_ready(case)
     before = _case_state_snapshot(case)
+    digest = data_digest(case)
+    case.data_digest = digest
     case.second_approve(actor)
     _save(case)
     effects = _final_approval_effects(case)
@@ -831,7 +790,7 @@ def case_second_approve(*, actor: Any, case_id: int, rationale: str = "") -> Rev
         actor=actor,
         action="case.approved",
         before=before,
-        after={"maker": case.maker_id, "checker": actor.pk, **effects},
+        after={"maker": case.maker_id, "checker": actor.pk, "data_digest": digest, **effects},
         text=rationale,
     )
     notify_seller(case=case, event="case.approved")
@@ -875,6 +834,7 @@ def case_reject(
         Severity.FINAL if any(c.severity == Severity.FINAL for c in codes) else Severity.RETRY
     )
     before = _case_state_snapshot(case)
+    case.data_digest = data_digest(case)
     case.reject(actor, severity)
     _record_decision(case, codes, rationale)
     _save(case)
@@ -891,7 +851,7 @@ def case_reject(
         actor=actor,
         action="case.rejected",
         before=before,
-        after={"severity": severity, "capabilities": changes},
+        after={"severity": severity, "capabilities": changes, "data_digest": case.data_digest},
         reason_codes=[c.code for c in codes],
         text=rationale,
     )

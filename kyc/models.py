@@ -399,6 +399,23 @@ class ScreeningMatch(models.Model):
         return self.status == Disposition.OPEN and self.proposed_by_id is not None
 
 
+class ScreeningRun(models.Model):
+    """One screening of a merchant against one list: the names it covered (each
+    "entity:<name>" / "individual:<name>", casefolded). Approval compares them with the names
+    on file now, so a rename after the last screening is seen as unscreened (cases.readiness),
+    whatever the clocks say."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="screening_runs")
+    sanctions_list = models.ForeignKey(SanctionsList, on_delete=models.PROTECT, related_name="+")
+    names = models.JSONField(default=list)
+    new_matches = models.PositiveIntegerField(default=0)
+    completed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-completed_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "-id"])]
+
+
 # --------------------------------------------------------------------------- risk
 
 

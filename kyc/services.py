@@ -22,6 +22,7 @@ from config.errors import InvalidInput, NotAllowed, storage_write
 from merchants.models import Brand, BrandAuthorization, Category, Merchant, Person
 from merchants.services import ensure_member
 
+from . import hooks
 from .checks import CheckResult, FileSource, integrity, run_checks
 from .checks.loading import (
     check_context,
@@ -225,6 +226,17 @@ def document_upload(
                 merchant_id=merchant.pk,
                 after=document_snapshot(doc),
                 text=f"replaces document {supersedes.pk}" if supersedes else "",
+            )
+            hooks.document_changed(
+                hooks.DocumentChange(
+                    actor=actor,
+                    merchant_id=merchant.pk,
+                    event=hooks.DOCUMENT_REPLACED if supersedes else hooks.DOCUMENT_UPLOADED,
+                    document_id=doc.pk,
+                    before=document_snapshot(supersedes) if supersedes is not None else {},
+                    after=document_snapshot(doc),
+                    replaced_document_id=supersedes.pk if supersedes is not None else None,
+                )
             )
             from .tasks import run_document_checks_task
 

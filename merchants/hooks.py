@@ -1,8 +1,9 @@
 """The one explicit hook from the merchants app to the apps above it.
 
-Dependencies point one way (`audit ← merchants ← kyc ← cases`), yet a change of an active
-merchant's owners, legal name, registration number or bank details must open a
-change-of-details case (cases.details). The seller edits those through pages and API views of
+Dependencies point one way (`audit ← merchants ← kyc ← cases`), yet a change of a merchant's
+verifiable data (names, registration, addresses, bank details, people, capabilities
+requested) must be recorded on its open case, or open a change-of-details case for an active
+merchant (cases.details). The seller edits those through pages and API views of
 this app (the profile form, the people pages and the people endpoints), which cannot call
 cases. So the merchants services announce each committed-to-be change here, inside their
 transaction, and cases registers its handler in `CasesConfig.ready()`. A handler that raises
@@ -22,12 +23,14 @@ MERCHANT_UPDATED = "merchant.updated"
 PERSON_ADDED = "person.added"
 PERSON_UPDATED = "person.updated"
 PERSON_REMOVED = "person.removed"
+CAPABILITY_REQUESTED = "capability.requested"
 
 
 @dataclass(frozen=True)
 class DetailsChange:
     """What changed: `before` / `after` hold the changed merchant fields, or the person's
-    snapshot (empty `before` for an added person, empty `after` for a removed one)."""
+    snapshot (empty `before` for an added person, empty `after` for a removed one), or the
+    requested capability ({"capability", "status"})."""
 
     actor: Any
     merchant_id: int

@@ -452,6 +452,15 @@ def capability_request(
         before=None if created else {"status": before},
         after={"status": capability.status, "capability": capability.code},
     )
+    hooks.details_changed(
+        hooks.DetailsChange(
+            actor=actor,
+            merchant_id=merchant.pk,
+            event=hooks.CAPABILITY_REQUESTED,
+            before={"capability": capability.code, "status": None if created else before},
+            after={"capability": capability.code, "status": capability.status},
+        )
+    )
     return capability
 
 

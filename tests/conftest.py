@@ -234,11 +234,39 @@ def ready_case(draft_case: Any, seller: Any) -> Any:
     return draft_case
 
 
+def screen_and_check(case: Any, *, score: bool = True) -> Any:
+    """What the background work after a submission does, run now (the test transaction never
+    commits, so its on-commit tasks never run): every pending document check and the
+    screening of the merchant against the active sanctions list (an empty one is loaded when
+    none is), then the case's score (`score=False`: the provisional tier of the submission
+    stays). Approval waits for the checks and the screening (cases.readiness)."""
+    from cases.screening import case_screen_and_score
+    from kyc.models import QualificationDocument, SanctionsList
+    from kyc.screening.services import active_list, screen_merchant
+    from kyc.services import document_run_checks
+    from merchants.models import Merchant
+
+    for doc_id in QualificationDocument.objects.filter(
+        merchant_id=case.merchant_id, checks_completed_at__isnull=True
+    ).values_list("pk", flat=True):
+        document_run_checks(document_id=doc_id)
+    if active_list() is None:
+        SanctionsList.objects.create(
+            source="ofac_sdn", label="empty-test-list.csv", sha256="0" * 64, is_active=True
+        )
+    if score:
+        case_screen_and_score(case_id=case.pk)
+    else:
+        screen_merchant(merchant=Merchant.objects.get(pk=case.merchant_id), case_id=case.pk)
+    case.refresh_from_db()
+    return case
+
+
 @pytest.fixture
 def submitted_case(ready_case: Any, seller: Any) -> Any:
     from cases.services import case_submit
 
-    return case_submit(actor=seller, case_id=ready_case.pk)
+    return screen_and_check(case_submit(actor=seller, case_id=ready_case.pk))
 
 
 @pytest.fixture
@@ -260,6 +288,7 @@ __all__ = [
     "accept_documents",
     "add_member",
     "login_verified",
+    "screen_and_check",
     "upload",
     "verify_second_factor",
 ]

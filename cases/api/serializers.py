@@ -402,6 +402,18 @@ class CaseInternalDetailOut(CaseInternalListOut):
         help_text="The stored risk score the case is routed by; null until it is scored.",
     )
 
+    data_digest = serializers.CharField(
+        read_only=True, help_text="SHA-256 of the data the last decision was about."
+    )
+    changes_since_submission = serializers.SerializerMethodField(
+        help_text="Changes of the merchant's data made while the case was open and not yet "
+        "acknowledged by its holder: [{id, event, field, person, before, after, by, at}]."
+    )
+    approval_blockers = serializers.SerializerMethodField(
+        help_text="What stands between the case and an approval now: [{code, message, "
+        "details}]; empty when it may be approved."
+    )
+
     class Meta(CaseInternalListOut.Meta):
         fields = (
             *CaseInternalListOut.Meta.fields,
@@ -413,11 +425,40 @@ class CaseInternalDetailOut(CaseInternalListOut):
             "capability_decisions",
             "screening_matches",
             "risk",
+            "data_digest",
+            "changes_since_submission",
+            "approval_blockers",
         )
         read_only_fields = fields
 
     def get_policy_version(self, case: ReviewCase) -> str | None:
         return case.policy_version.label if case.policy_version else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_changes_since_submission(self, case: ReviewCase) -> list[dict[str, Any]]:
+        from cases.details import unacknowledged_changes
+
+        return [
+            {
+                "id": c.pk,
+                "event": c.event,
+                "field": c.field,
+                "person": c.person_name,
+                "before": c.before,
+                "after": c.after,
+                "by": c.actor.get_username() if c.actor else None,
+                "at": c.created_at,
+            }
+            for c in unacknowledged_changes(case)
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_approval_blockers(self, case: ReviewCase) -> list[dict[str, Any]]:
+        from cases.readiness import APPROVABLE_STATES, approval_blockers
+
+        if case.state not in APPROVABLE_STATES:
+            return []
+        return [b.as_dict() for b in approval_blockers(case)]
 
 
 class CaseDetailOut(CaseListOut):

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from accounts.roles import is_staff_member
 from cases import screening, services
+from cases.details import case_acknowledge_changes
 from cases.document_review import documents_accept_clean
 from cases.models import (
     OPEN_STATES,
@@ -502,10 +503,22 @@ TRANSITIONS: dict[str, type[ApiView]] = {
             ),
             "Reviewer holding the case: approves, or records the maker's approval and waits "
             "for a second senior reviewer where four-eyes applies (a high tier, an escalation, "
-            "an inconclusive screening hit). Refused with 400 `screening_hits_open` (the hits "
-            "in `error.details.screening_matches`) while a sanctions screening hit of the "
-            "merchant awaits disposition, and with 403 `sanctions_match_confirmed` when one "
-            "is confirmed.",
+            "an inconclusive screening hit). Refused while anything in "
+            "`internal.approval_blockers` stands, with the first one's code and every one in "
+            "`error.details.blockers`: 409 `screening_hits_open` (a sanctions screening hit "
+            "awaits disposition), `changes_unacknowledged` (the data changed since submission "
+            "and the holder has not acknowledged it), `screening_stale` (the names on file "
+            "were not screened against the active list), `checks_pending` (a document's "
+            "checks have not run); 403 `sanctions_match_confirmed`; 400 `requirements_due`, "
+            "`edd_checklist_incomplete`. The decision's audit event carries `data_digest`.",
+        ),
+        (
+            "acknowledge_changes",
+            EmptyIn,
+            lambda actor, case_id, d: case_acknowledge_changes(actor=actor, case_id=case_id),
+            "Reviewer holding the case: acknowledges the changes of the merchant's data made "
+            "since submission (`internal.changes_since_submission`); approval waits for it. "
+            "409 `no_changes` when there is nothing to acknowledge.",
         ),
         (
             "second_approve",
@@ -514,7 +527,7 @@ TRANSITIONS: dict[str, type[ApiView]] = {
                 actor=actor, case_id=case_id, rationale=d["rationale"]
             ),
             "Senior reviewer who is not the maker: the checker's approval (four-eyes). "
-            "Refused like `approve` while a screening hit is open or confirmed.",
+            "Refused like `approve` while anything in `internal.approval_blockers` stands.",
         ),
         (
             "reject",

@@ -60,7 +60,10 @@ from kyc.selectors import document_list
 from merchants.models import BrandAuthorization, Merchant, Person, RiskTier
 from merchants.selectors import person_list
 
+from ..details import case_acknowledge_changes, unacknowledged_changes
+from ..readiness import approval_blockers
 from ..reports.services import report_can_rebuild
+from .changes import change_rows
 from .presenters import RequirementsPresenter, label_rfi_items
 
 PAGE_SIZE = 50
@@ -181,7 +184,13 @@ def available_actions(user: Any, case: ReviewCase) -> set[str]:
         if claimable and case.assignee_id is None and (state != CaseState.EDD or senior):
             actions.add("claim")
         if state in (CaseState.IN_REVIEW, CaseState.EDD) and holds:
-            actions |= {"release", "request-info", "decide-document", "accept-clean"}
+            actions |= {
+                "release",
+                "request-info",
+                "decide-document",
+                "accept-clean",
+                "acknowledge-changes",
+            }
             if state == CaseState.IN_REVIEW:
                 actions.add("escalate")
             if state == CaseState.IN_REVIEW or senior:
@@ -309,6 +318,7 @@ class CasePage:
                 **kwargs,
             )
         form_classes: dict[str, type[CaseActionForm]] = {
+            "acknowledge-changes": CaseActionForm,
             "claim": CaseActionForm,
             "release": CaseActionForm,
             "accept-clean": CaseActionForm,
@@ -600,9 +610,27 @@ class CasePage:
             rfi.labelled_items = label_rfi_items(rfi, labels)  # type: ignore[attr-defined]
         people = list(person_list(merchant=case.merchant))
         comments = list(selectors.comments_visible_to(actor=self.user, case=case))
+        approving = bool(actions & {"approve", "second-approve"})
+        blockers = approval_blockers(case) if approving else []
         context = {
             "case": case,
             "merchant": case.merchant,
+            # Changed since submission, until the holder acknowledges it (cases.details).
+            "data_changes": change_rows(case, unacknowledged_changes(case)),
+            # What approval waits for (cases.readiness); the requirements and the open hits
+            # have their own lists, with links.
+            "approval_blockers": blockers,
+            "other_blockers": [
+                b
+                for b in blockers
+                if b.code
+                not in (
+                    "requirements_due",
+                    "screening_hits_open",
+                    document_review.DOCUMENTS_UNDECIDED,
+                    document_review.DOCUMENT_NOTE_REQUIRED,
+                )
+            ],
             "people": people,
             "ownership": self.ownership(people),
             "linked_merchants": self.linked_merchants(people),
@@ -724,6 +752,10 @@ def _document_decide(user: Any, case: ReviewCase, form: Any) -> object:
 
 
 ACTIONS: dict[str, Action] = {
+    "acknowledge-changes": Action(
+        lambda u, c, f: case_acknowledge_changes(actor=u, case_id=c.pk),
+        gettext_lazy("The changes are acknowledged."),
+    ),
     "claim": Action(
         lambda u, c, f: services.case_claim(actor=u, case_id=c.pk),
         gettext_lazy("You hold this case now."),
@@ -918,6 +950,10 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         if exc.code in DOCUMENT_CONFLICTS:
             # Not a race: the page lists exactly which documents are missing a decision.
             messages.error(request, str(DOCUMENT_CONFLICTS[exc.code]))
+        elif "blockers" in exc.details or exc.code == "no_changes":
+            # Not approvable yet (cases.readiness): say exactly what is missing, not "changed
+            # by someone else". Its message is already in the page's language.
+            messages.error(request, _("Not possible yet: %(what)s") % {"what": exc.message})
         else:
             messages.error(request, conflict_message(page.case))
         return page.render(status=409)

@@ -13,7 +13,13 @@ from typing import Any
 from django.db import transaction
 
 from audit.services import audit_record
-from kyc.models import SanctionsEntry, SanctionsList, ScreeningMatch, ScreeningSubject
+from kyc.models import (
+    SanctionsEntry,
+    SanctionsList,
+    ScreeningMatch,
+    ScreeningRun,
+    ScreeningSubject,
+)
 from merchants.models import Merchant, Person
 
 from .importer import active_list
@@ -23,7 +29,13 @@ from .normalize import ENTITY, INDIVIDUAL
 # Every hit at or above the threshold becomes a match; this only bounds a pathological name.
 MAX_HITS_PER_NAME = 50
 
-__all__ = ["active_list", "screen_merchant", "screening_subjects"]
+__all__ = [
+    "active_list",
+    "screen_merchant",
+    "screening_coverage",
+    "screening_subjects",
+    "subject_key",
+]
 
 
 @dataclass(frozen=True)
@@ -56,12 +68,46 @@ def screening_subjects(merchant: Merchant) -> list[Subject]:
     return subjects
 
 
+def subject_key(subject: Subject) -> str:
+    """How a screened name is remembered: its kind and the name, casefolded."""
+    return f"{subject.entity_type}:{subject.name.casefold()}"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Whether the merchant's names on file now were screened against the active list."""
+
+    is_current: bool
+    unscreened: list[str]  # the names on file not covered by the last screening
+    last_run: ScreeningRun | None
+    list_loaded: bool
+
+
+def screening_coverage(merchant: Merchant) -> Coverage:
+    """Compares the names on file with the latest screening of the merchant against the
+    active list (two queries, plus the people). Content, not clocks: a name screened once
+    stays screened; a new or changed name is unscreened until the next run."""
+    sanctions_list = active_list()
+    subjects = screening_subjects(merchant)
+    if sanctions_list is None:
+        return Coverage(False, [s.name for s in subjects], None, False)
+    run = (
+        ScreeningRun.objects.filter(merchant=merchant, sanctions_list=sanctions_list)
+        .order_by("-id")
+        .first()
+    )
+    covered = set(run.names) if run is not None else set()
+    unscreened = [s.name for s in subjects if subject_key(s) not in covered]
+    return Coverage(run is not None and not unscreened, unscreened, run, True)
+
+
 def screen_merchant(
     *,
     merchant: Merchant,
     sanctions_list: SanctionsList | None = None,
     actor: Any = None,
     threshold: int | None = None,
+    case_id: int | None = None,
 ) -> list[ScreeningMatch]:
     """Screens the merchant's names and people against `sanctions_list` (default: the active
     OFAC SDN list) and returns the matches this run created.
@@ -69,7 +115,8 @@ def screen_merchant(
     Guarantees: idempotent — a match is identified by (merchant, subject, screened name,
     listed entry), an existing one is left as it is (its disposition included), so running
     it twice creates nothing the second time; the new matches and one "screening.completed"
-    audit event (with the counts) commit together. Raises NoActiveSanctionsList (code
+    audit event (with the counts, on `case_id`'s history when given) and one ScreeningRun
+    naming the screened names commit together. Raises NoActiveSanctionsList (code
     `no_sanctions_list`) when no list has been imported.
     """
     if sanctions_list is None:
@@ -150,11 +197,18 @@ def screen_merchant(
                     explanation=hit.explanation,
                 )
             )
+        ScreeningRun.objects.create(
+            merchant=merchant,
+            sanctions_list=sanctions_list,
+            names=sorted({subject_key(s) for s in subjects}),
+            new_matches=len(created),
+        )
         audit_record(
             action="screening.completed",
             actor=actor,
             obj=merchant,
             merchant_id=merchant.pk,
+            case_id=case_id,
             after={
                 "sanctions_list": sanctions_list.pk,
                 "threshold": threshold,

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from cases import services
 from cases.models import CapabilityDecision, ReviewCase
 from merchants.models import CapabilityStatus, Category
-from tests.conftest import accept_documents
+from tests.conftest import accept_documents, screen_and_check
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def two_category_case(ready_case: Any, seller: Any, reviewer: Any) -> ReviewCase
             kind="category",
             category=Category.objects.get(code=code),
         )
-    services.case_submit(actor=seller, case_id=ready_case.pk)
+    screen_and_check(services.case_submit(actor=seller, case_id=ready_case.pk))
     return services.case_claim(actor=reviewer, case_id=ready_case.pk)
 
 

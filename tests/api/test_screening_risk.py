@@ -61,12 +61,12 @@ def test_sellers_never_see_a_screening_hit(seller_api, claimed_case, hit):
     assert "GOLDEN" not in response.content.decode()
 
 
-def test_approval_is_refused_with_400_and_the_list_until_the_hit_is_disposed(
+def test_approval_is_refused_with_409_and_the_list_until_the_hit_is_disposed(
     reviewer_api, reviewer, claimed_case, hit
 ):
     accept_documents(claimed_case, reviewer)
     response = reviewer_api.post(_url(claimed_case, "approve/"), {"rationale": "ok"})
-    assert response.status_code == 400
+    assert response.status_code == 409
     err = error(response)
     assert err["code"] == "screening_hits_open"
     assert [m["id"] for m in err["details"]["screening_matches"]] == [hit.pk]

@@ -12,6 +12,7 @@ from kyc.models import (
     SanctionsEntry,
     SanctionsList,
     ScreeningMatch,
+    ScreeningRun,
     ScreeningSubject,
 )
 from merchants.models import Merchant, Person
@@ -55,6 +56,9 @@ def make_match(
     score: int = 92,
     status: str = Disposition.OPEN,
 ) -> ScreeningMatch:
+    """A hit as a screening of the merchant against `entry`'s list finds it: the screening
+    (of every name on file) is recorded too, as the real one does."""
+    record_screening_run(merchant, entry.sanctions_list)
     return ScreeningMatch.objects.create(
         merchant=merchant,
         person=person,
@@ -69,6 +73,20 @@ def make_match(
     )
 
 
+def record_screening_run(merchant: Merchant, sanctions_list: Any = None) -> ScreeningRun:
+    """What the real `screen_merchant` records besides its matches: that every name on file
+    was screened against the list (default: the active one, created empty if none)."""
+    from kyc.screening.services import active_list, screening_subjects, subject_key
+
+    sanctions_list = sanctions_list or active_list() or make_list()
+    merchant = Merchant.objects.get(pk=merchant.pk)  # the names on file, not a stale copy
+    return ScreeningRun.objects.create(
+        merchant=merchant,
+        sanctions_list=sanctions_list,
+        names=sorted({subject_key(s) for s in screening_subjects(merchant)}),
+    )
+
+
 def fake_screener(
     hits: dict[str, SanctionsEntry],
 ) -> Callable[..., list[ScreeningMatch]]:
@@ -76,8 +94,11 @@ def fake_screener(
     listed in `hits`, idempotently (the real one's contract): it returns only new rows."""
     calls: list[int] = []
 
-    def screen(*, merchant: Merchant, sanctions_list: Any = None) -> list[ScreeningMatch]:
+    def screen(
+        *, merchant: Merchant, sanctions_list: Any = None, case_id: int | None = None
+    ) -> list[ScreeningMatch]:
         calls.append(merchant.pk)
+        record_screening_run(merchant, sanctions_list)
         new = []
         subjects: list[tuple[str, str, Person | None]] = [
             (ScreeningSubject.LEGAL_NAME, merchant.legal_name, None)

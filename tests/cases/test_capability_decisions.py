@@ -13,7 +13,7 @@ from cases.decisions import capability_decide
 from cases.models import CapabilityDecision, CaseState, ReviewCase
 from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from merchants.models import Capability, CapabilityStatus, Category, MerchantStatus
-from tests.conftest import accept_documents
+from tests.conftest import accept_documents, screen_and_check
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def two_category_case(ready_case: Any, seller: Any, reviewer: Any) -> ReviewCase
             kind="category",
             category=Category.objects.get(code=code),
         )
-    services.case_submit(actor=seller, case_id=ready_case.pk)
+    screen_and_check(services.case_submit(actor=seller, case_id=ready_case.pk))
     return services.case_claim(actor=reviewer, case_id=ready_case.pk)
 
 
@@ -243,7 +243,7 @@ def test_an_rfi_item_may_ask_about_a_capability(
 def test_four_eyes_keeps_maker_and_checker_apart_with_capability_decisions(
     ready_case: Any, seller: Any, senior: Any, other_senior: Any
 ) -> None:
-    services.case_submit(actor=seller, case_id=ready_case.pk)
+    screen_and_check(services.case_submit(actor=seller, case_id=ready_case.pk))
     ReviewCase.objects.filter(pk=ready_case.pk).update(requires_four_eyes=True)
     case = services.case_claim(actor=senior, case_id=ready_case.pk)
     sell = case.capabilities.get(kind="sell")

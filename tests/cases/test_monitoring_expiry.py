@@ -23,7 +23,7 @@ from kyc.models import DocumentStatus, DocumentType, QualificationDocument
 from kyc.services import document_upload
 from merchants.models import Capability, CapabilityKind, CapabilityStatus, Merchant
 from tests.cases.monitoring_helpers import LICENCE_EXPIRY, approve, at
-from tests.conftest import accept_documents, upload
+from tests.conftest import accept_documents, screen_and_check, upload
 from tests.factories import pdf_bytes
 
 
@@ -168,7 +168,7 @@ def test_approving_the_reverification_with_the_renewal_reactivates_the_capabilit
     case = reverification_cases(active).get()
     renewal = renew(active, seller)
 
-    services.case_submit(actor=seller, case_id=case.pk)
+    screen_and_check(services.case_submit(actor=seller, case_id=case.pk))
     services.case_claim(actor=reviewer, case_id=case.pk)
     accept_documents(case, reviewer)
     services.case_approve(actor=reviewer, case_id=case.pk)

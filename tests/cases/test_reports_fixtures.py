@@ -34,10 +34,16 @@ def enrich(case: Any) -> None:
     """Two more owners, check results on every document, two disposed screening hits."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from cases.details import case_acknowledge_changes
     from kyc.models import CheckOutcome, Disposition, DocumentCheckResult, DocumentType
-    from kyc.services import document_upload
+    from kyc.services import document_run_checks, document_upload
     from merchants.models import Person
-    from tests.cases.screening_helpers import make_entry, make_list, make_match
+    from tests.cases.screening_helpers import (
+        make_entry,
+        make_list,
+        make_match,
+        record_screening_run,
+    )
     from tests.factories import make_user, pdf_bytes
 
     merchant = case.merchant
@@ -71,22 +77,28 @@ def enrich(case: Any) -> None:
                 "person": person.pk,
             },
         )
+    for doc in merchant.documents.filter(checks_completed_at__isnull=True):
+        document_run_checks(document_id=doc.pk)  # approval waits for every document's checks
     for doc in merchant.documents.all():
-        DocumentCheckResult.objects.create(
+        DocumentCheckResult.objects.update_or_create(
             document=doc,
             check_name="file_type",
-            outcome=CheckOutcome.PASSED,
-            code="file_type_allowed",
-            message_en="The file is a PDF.",
-            message_zh="文件为 PDF。",
+            defaults={
+                "outcome": CheckOutcome.PASSED,
+                "code": "file_type_allowed",
+                "message_en": "The file is a PDF.",
+                "message_zh": "文件为 PDF。",
+            },
         )
-        DocumentCheckResult.objects.create(
+        DocumentCheckResult.objects.update_or_create(
             document=doc,
             check_name="expiry",
-            outcome=CheckOutcome.WARNING,
-            code="document_expiring_soon",
-            message_en="Expires within the warning window.",
-            message_zh="即将过期。",
+            defaults={
+                "outcome": CheckOutcome.WARNING,
+                "code": "document_expiring_soon",
+                "message_en": "Expires within the warning window.",
+                "message_zh": "即将过期。",
+            },
         )
     sdn = make_list()
     disposer = make_user("reviewer", username="disposer-rita")
@@ -96,6 +108,11 @@ def enrich(case: Any) -> None:
         match.disposition_comment = f"Different registration and address than {name}."
         match.disposed_by = disposer
         match.save()
+    # The new owners' names screened against the new list, and the holder has seen the
+    # documents added during the review: approval waits for both (cases.readiness).
+    record_screening_run(merchant, sdn)
+    if case.assignee_id is not None and case.data_changes.filter(acknowledged_at=None).exists():
+        case_acknowledge_changes(actor=case.assignee, case_id=case.pk)
 
 
 def approve_with_four_eyes(case: Any, maker: Any, checker: Any) -> Any:

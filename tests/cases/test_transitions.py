@@ -13,7 +13,7 @@ from cases.models import CaseState, Notification, ReviewCase
 from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from kyc.models import DocumentStatus
 from merchants.models import CapabilityStatus, MerchantStatus
-from tests.conftest import accept_documents
+from tests.conftest import accept_documents, screen_and_check
 from tests.factories import complete_edd_checklist
 
 
@@ -285,7 +285,9 @@ def test_l1_approval_of_a_high_risk_case_needs_a_senior_checker(
     person = ready_case.merchant.people.get()
     person.is_pep = True
     person.save()
-    services.case_submit(actor=seller, case_id=ready_case.pk)
+    # The submission's provisional tier (high: a PEP) without the background score, which
+    # would route it to EDD and out of an L1 reviewer's hands.
+    screen_and_check(services.case_submit(actor=seller, case_id=ready_case.pk), score=False)
     services.case_claim(actor=reviewer, case_id=ready_case.pk)
     accept_documents(ready_case, reviewer)
     case = services.case_approve(actor=reviewer, case_id=ready_case.pk)
@@ -458,7 +460,7 @@ def test_sellers_cannot_write_internal_notes_nor_read_them(claimed_case, seller,
 
 
 def test_every_transition_writes_exactly_one_audit_event(ready_case, seller, reviewer):
-    services.case_submit(actor=seller, case_id=ready_case.pk)
+    screen_and_check(services.case_submit(actor=seller, case_id=ready_case.pk))
     services.case_claim(actor=reviewer, case_id=ready_case.pk)
     services.case_release(actor=reviewer, case_id=ready_case.pk)
     services.case_claim(actor=reviewer, case_id=ready_case.pk)
@@ -467,6 +469,9 @@ def test_every_transition_writes_exactly_one_audit_event(ready_case, seller, rev
     assert events(ready_case) == [
         "case.opened",
         "case.submitted",
+        # The background work after the submission, on the case's own trail.
+        "screening.completed",
+        "case.risk_scored",
         "case.claimed",
         "case.released",
         "case.claimed",

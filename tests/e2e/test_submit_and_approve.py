@@ -111,6 +111,12 @@ def test_seller_submits_and_reviewer_approves_in_the_browser(
 ) -> None:
     services.need("chromium")
     from cases.models import CaseState, ReviewCase
+    from kyc.models import SanctionsList
+
+    # Approval needs a screening against an active list (cases.readiness): an empty one.
+    SanctionsList.objects.create(
+        source="ofac_sdn", label="empty-test-list.csv", sha256="0" * 64, is_active=True
+    )
 
     page, base = browser_page, live_server.url
     license_pdf = tmp_path / "business-license.pdf"

@@ -33,7 +33,12 @@ def test_next_case_documents_rfi_answer_and_approval(
     services.need("chromium")
     from cases.models import CaseState, ReviewCase
     from cases.services import case_submit
-    from kyc.models import DocumentStatus
+    from kyc.models import DocumentStatus, SanctionsList
+
+    # Approval needs a screening against an active list (cases.readiness): an empty one.
+    SanctionsList.objects.create(
+        source="ofac_sdn", label="empty-test-list.csv", sha256="0" * 64, is_active=True
+    )
 
     case = case_submit(actor=seller, case_id=ready_case.pk)
     merchant = case.merchant
@@ -98,6 +103,10 @@ def test_next_case_documents_rfi_answer_and_approval(
     page.click("text=Sign out")
     _log_in(page, base, reviewer.username)
     page.goto(f"{base}/review/cases/{case.pk}/")
+    # The replacement is a change since submission, shown at the top until acknowledged.
+    assert page.locator("#changes").is_visible()
+    page.click("#changes button[type=submit]")
+    page.wait_for_selector("text=The changes are acknowledged.")
     # The replacement is a new version: it must be decided before the approval.
     replacement_doc = merchant.documents.exclude(pk=to_fix.pk).get(
         document_type=to_fix.document_type

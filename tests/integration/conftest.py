@@ -50,7 +50,15 @@ def onboard_ningbo(seller: Any) -> tuple[Any, Any, Any]:
     (with its local name) and its legal representative holding 60 %; its draft case is open.
     Returns (merchant, case, person)."""
     from cases.services import onboarding_start
+    from kyc.models import SanctionsList
+    from kyc.screening.services import active_list
     from merchants.services import person_add
+
+    if active_list() is None:
+        # Approval needs a screening against an active list (cases.readiness): an empty one.
+        SanctionsList.objects.create(
+            source="ofac_sdn", label="empty-test-list.csv", sha256="0" * 64, is_active=True
+        )
 
     merchant, case = onboarding_start(
         actor=seller,
@@ -68,6 +76,20 @@ def onboard_ningbo(seller: Any) -> tuple[Any, Any, Any]:
         data={"full_name": "Li Wei", "is_legal_representative": True, "ownership_percent": "60"},
     )
     return merchant, case, person
+
+
+def wait_screened(case: Any, timeout: float = 60) -> None:
+    """Waits for the worker's screening and document checks after a submission: approval
+    needs both to cover the data on file (cases.readiness)."""
+    from cases.models import ReviewCase
+    from cases.readiness import approval_blockers
+
+    def ready() -> bool:
+        fresh = ReviewCase.objects.select_related("merchant").get(pk=case.pk)
+        codes = {b.code for b in approval_blockers(fresh)}
+        return not codes & {"screening_stale", "checks_pending"}
+
+    wait_until(ready, timeout=timeout, what="the worker to screen and check the merchant")
 
 
 def free_port() -> int:

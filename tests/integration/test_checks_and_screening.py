@@ -65,7 +65,7 @@ def test_checks_screening_and_scoring_run_on_the_worker_and_gate_the_approval(
         case_submit,
         onboarding_start,
     )
-    from config.errors import InvalidInput
+    from config.errors import Conflict
     from kyc.models import DocumentCheckResult, DocumentType, QualificationDocument, ScreeningMatch
     from kyc.services import document_upload
     from merchants.services import person_add
@@ -155,7 +155,7 @@ def test_checks_screening_and_scoring_run_on_the_worker_and_gate_the_approval(
 
     # Approval is refused until the hit is disposed.
     case_claim(actor=senior, case_id=case.pk)
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Conflict) as refused:
         case_approve(actor=senior, case_id=case.pk, rationale="Looks fine.")
     assert refused.value.code == "screening_hits_open"
     assert ReviewCase.objects.get(pk=case.pk).state == CaseState.EDD

@@ -13,7 +13,13 @@ from accounts.roles import Role
 from tests.cases.test_reports_fixtures import CHINESE_NAME, pdf_text
 from tests.conftest import accept_documents
 from tests.factories import make_user, pdf_bytes
-from tests.integration.conftest import S3Server, Worker, onboard_ningbo, wait_until
+from tests.integration.conftest import (
+    S3Server,
+    Worker,
+    onboard_ningbo,
+    wait_screened,
+    wait_until,
+)
 from tests.services import need
 
 pytestmark = pytest.mark.integration
@@ -58,6 +64,7 @@ def test_approval_builds_the_report_in_the_worker_and_stores_it_in_s3(
         )
     case_submit(actor=seller, case_id=case.pk)
     case_claim(actor=reviewer, case_id=case.pk)
+    wait_screened(case)
     accept_documents(case, reviewer)
     case_approve(
         actor=reviewer,

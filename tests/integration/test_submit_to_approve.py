@@ -12,7 +12,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.roles import Role
 from tests.conftest import accept_documents
 from tests.factories import make_user, pdf_bytes, png_bytes
-from tests.integration.conftest import S3Server, Worker, onboard_ningbo, wait_until
+from tests.integration.conftest import (
+    S3Server,
+    Worker,
+    onboard_ningbo,
+    wait_screened,
+    wait_until,
+)
 from tests.services import need
 
 pytestmark = pytest.mark.integration
@@ -102,6 +108,7 @@ def test_upload_to_s3_then_worker_verifies_and_notifies_through_to_approval(
 
     case = case_submit(actor=seller, case_id=case.pk)
     case = case_claim(actor=reviewer, case_id=case.pk)
+    wait_screened(case)
     accept_documents(case, reviewer)
     case = case_approve(
         actor=reviewer,

@@ -80,8 +80,9 @@ def test_a_document_expiring_soon_is_eventually_due_and_sets_the_deadline(draft_
 def test_expired_document_of_a_live_capability_is_past_due(ready_case, seller, reviewer):
     from cases.services import case_approve, case_claim, case_submit
     from kyc.models import QualificationDocument
+    from tests.conftest import screen_and_check
 
-    case_submit(actor=seller, case_id=ready_case.pk)
+    screen_and_check(case_submit(actor=seller, case_id=ready_case.pk))
     case_claim(actor=reviewer, case_id=ready_case.pk)
     accept_documents(ready_case, reviewer)
     case_approve(actor=reviewer, case_id=ready_case.pk)

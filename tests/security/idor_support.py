@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import ApiToken
 from accounts.roles import Role
+from tests.conftest import screen_and_check
 from tests.factories import PersonFactory, make_user, pdf_bytes, png_bytes
 
 # Roles, in the order of every expectation tuple of the table.
@@ -152,6 +153,8 @@ def _seller_side(
         deadline=timezone.now() + timedelta(days=10),
     )
     services.case_resubmit(actor=seller, case_id=case.pk, answer=f"Sent again ({tag}).")
+    # The screening and checks that follow (after commit outside tests); approval waits.
+    screen_and_check(case, score=False)
     case.refresh_from_db()
     if case.state != CaseState.IN_REVIEW:  # back in the queue: the same reviewer takes it
         services.case_claim(actor=reviewer, case_id=case.pk)

@@ -20,7 +20,7 @@ from config.errors import InvalidInput
 from kyc.models import DocumentType, QualificationDocument
 from tests.cases.qc_helpers import queued_review
 from tests.cases.test_reports_fixtures import pdf_text
-from tests.conftest import accept_documents
+from tests.conftest import accept_documents, screen_and_check
 from tests.security.test_headers import _client
 
 pytestmark = pytest.mark.django_db
@@ -181,6 +181,8 @@ def build_hostile_case(payload: str, users: dict[str, Any]) -> Hostile:
         items=[{"requirement_code": "business_license", "note": v["RFINOTE"]}],
     )
     services.case_resubmit(actor=seller, case_id=case.pk, answer=v["ANSWER"])
+    # The screening and the checks that follow the answer (after commit, outside tests).
+    screen_and_check(case, score=False)
     case = ReviewCase.objects.get(pk=case.pk)
     if case.assignee_id != reviewer.pk:
         services.case_claim(actor=reviewer, case_id=case.pk)

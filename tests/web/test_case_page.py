@@ -17,7 +17,7 @@ from cases.decisions import capability_decide
 from cases.models import CapabilityDecision, CaseState, ReviewCase
 from kyc.models import QualificationDocument
 from merchants.models import CapabilityStatus, Category
-from tests.conftest import accept_documents
+from tests.conftest import accept_documents, screen_and_check
 from tests.factories import MerchantFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def two_category_case(ready_case: Any, seller: Any, reviewer: Any) -> ReviewCase
             kind="category",
             category=Category.objects.get(code=code),
         )
-    services.case_submit(actor=seller, case_id=ready_case.pk)
+    screen_and_check(services.case_submit(actor=seller, case_id=ready_case.pk))
     return services.case_claim(actor=reviewer, case_id=ready_case.pk)
 
 

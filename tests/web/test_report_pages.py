@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from cases import services
 from cases.models import ReportStatus, ReviewReport
 from tests.cases.test_reports_fixtures import HOSTILE_NAMES, build, pdf_text
-from tests.conftest import accept_documents
+from tests.conftest import accept_documents, screen_and_check
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +117,7 @@ def test_hostile_merchant_name_is_text_on_the_page_and_in_the_pdf(
     from merchants.models import Merchant
 
     Merchant.objects.filter(pk=claimed_case.merchant_id).update(legal_name=hostile)
+    screen_and_check(claimed_case, score=False)  # approval waits for the new name's screening
     accept_documents(claimed_case, reviewer)
     services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     report = ReviewReport.objects.get(case=claimed_case)

@@ -85,7 +85,7 @@ def test_approval_on_the_page_is_refused_while_a_hit_is_open_then_allowed(
 ):
     accept_documents(claimed_case, claimed_case.assignee)
     response = _approve(reviewer_client, claimed_case)
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "sanctions screening hits await disposition" in htmllib.unescape(
         response.content.decode()
     )

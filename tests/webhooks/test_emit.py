@@ -13,7 +13,7 @@ from cases import services
 from cases.models import CaseState, ReviewCase
 from merchants.models import CapabilityStatus, Category
 from merchants.services import capability_set_status
-from tests.conftest import accept_documents
+from tests.conftest import accept_documents, screen_and_check
 from webhooks.events import EVENT_TYPES
 from webhooks.models import WebhookDelivery, WebhookEvent
 from webhooks.services import subscription_create, subscription_update, webhook_emit
@@ -139,7 +139,7 @@ def test_approving_a_case_with_capabilities_emits_case_approved_and_capability_a
     two_category_case: ReviewCase, seller: Any, reviewer: Any
 ) -> None:
     case = two_category_case
-    services.case_submit(actor=seller, case_id=case.pk)
+    screen_and_check(services.case_submit(actor=seller, case_id=case.pk))
     services.case_claim(actor=reviewer, case_id=case.pk)
     before = WebhookEvent.objects.count()
 
