@@ -45,7 +45,7 @@ from merchants.hooks import (
     DetailsChange,
 )
 from merchants.models import Merchant, MerchantStatus
-from merchants.services import BANK_FIELDS
+from merchants.services import VERIFIABLE_MERCHANT_FIELDS, VERIFIABLE_PERSON_FIELDS
 
 from . import queues
 from .models import CaseDataChange, CaseKind, CaseState, ReviewCase
@@ -59,33 +59,9 @@ from .services import (
     case_open_by_platform,
 )
 
-# The merchant's verifiable data: what a decision is about (the rest of the profile, such as
-# the contact e-mail, the website or the language, is not).
-MERCHANT_REVIEW_FIELDS = (
-    "legal_name",
-    "local_name",
-    "trading_name",
-    "entity_type",
-    "country",
-    "registration_number",
-    "registered_address",
-    "operating_address",
-    *BANK_FIELDS,
-)
-# A person's verifiable data: who they are, what they own or control, whether they are a PEP.
-PERSON_REVIEW_FIELDS = (
-    "full_name",
-    "local_name",
-    "date_of_birth",
-    "nationality",
-    "ownership_percent",
-    "is_beneficial_owner",
-    "control_type",
-    "is_legal_representative",
-    "is_director",
-    "is_pep",
-    "pep_details",
-)
+# The merchant's and a person's verifiable data: one list, in merchants.services.
+MERCHANT_REVIEW_FIELDS = VERIFIABLE_MERCHANT_FIELDS
+PERSON_REVIEW_FIELDS = VERIFIABLE_PERSON_FIELDS
 # The document fields a reviewer relies on (the file itself is its sha256).
 DOCUMENT_REVIEW_FIELDS = (
     "document_type",

@@ -18,13 +18,11 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from kyc.models import DocumentStatus, ScreeningMatch
-from merchants.services import MERCHANT_FIELDS, PERSON_FIELDS
+from merchants.services import VERIFIABLE_MERCHANT_FIELDS, VERIFIABLE_PERSON_FIELDS
 
 from .models import ReviewCase
 
 DIGEST_VERSION = 1
-# The profile fields that are not verifiable data (how to reach the seller, its language).
-NOT_VERIFIABLE = frozenset({"contact_email", "preferred_language", "website", "business_model"})
 DOCUMENT_FIELDS = ("number", "issuer", "holder_name", "issue_date", "expiry_date")
 
 
@@ -32,7 +30,7 @@ def decision_data(case: ReviewCase) -> dict[str, Any]:
     """The data a decision on `case` is about, as plain JSON-able values in a fixed order."""
     merchant = case.merchant
     people = [
-        {"id": p.pk, **{f: getattr(p, f) for f in PERSON_FIELDS}}
+        {"id": p.pk, **{f: getattr(p, f) for f in VERIFIABLE_PERSON_FIELDS}}
         for p in merchant.people.order_by("id")
     ]
     documents = [
@@ -68,7 +66,7 @@ def decision_data(case: ReviewCase) -> dict[str, Any]:
         "case": case.pk,
         "merchant": {
             "id": merchant.pk,
-            **{f: getattr(merchant, f) for f in MERCHANT_FIELDS if f not in NOT_VERIFIABLE},
+            **{f: getattr(merchant, f) for f in VERIFIABLE_MERCHANT_FIELDS},
         },
         "people": people,
         "documents": documents,

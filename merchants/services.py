@@ -70,6 +70,24 @@ PERSON_FIELDS = (
     "pep_details",
 )
 
+# The verifiable data (DESIGN, "Change control"): what a decision is about, so what a change
+# during a review records on the case (cases.details) and what a decision's digest covers
+# (cases.digest). The rest of the profile (contact e-mail, website, language, business model,
+# expected volume) describes the relationship, not who the merchant is.
+VERIFIABLE_MERCHANT_FIELDS = (
+    "legal_name",
+    "local_name",
+    "trading_name",
+    "entity_type",
+    "country",
+    "registration_number",
+    "registered_address",
+    "operating_address",
+    *BANK_FIELDS,
+)
+# Every person field is verifiable: who they are, what they own or control, PEP status.
+VERIFIABLE_PERSON_FIELDS = PERSON_FIELDS
+
 
 def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return model_to_dict(obj, fields=fields)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
@@ -168,6 +169,14 @@ def test_checks_screening_and_scoring_run_on_the_worker_and_gate_the_approval(
         comment="The listed entity is a Hong Kong shipping company (registration 771234); "
         "this merchant is a Chinese company with another registration number.",
     )
+    strong = match.score >= settings.KYC_STRONG_HIT_SCORE
+    if strong:
+        # Four-eyes on clearing a strong hit: the proposal alone leaves it open.
+        assert ScreeningMatch.objects.get(pk=match.pk).status == "open"
+        screening.screening_agree(
+            actor=checker, case_id=case.pk, match_id=match.pk, comment="Agreed: other company."
+        )
+    assert ScreeningMatch.objects.get(pk=match.pk).status == "false_positive"
     # The worker re-scores after the disposition: the screening factor is gone.
     wait_until(
         lambda: AuditEvent.objects.filter(case_id=case.pk, action="case.risk_scored").exists(),
@@ -194,7 +203,11 @@ def test_checks_screening_and_scoring_run_on_the_worker_and_gate_the_approval(
         "case.submitted",
         "screening.hits_recorded",
         "case.routed_to_edd",
-        "screening.disposed",
+        *(
+            ("screening.disposition_proposed", "screening.disposition_agreed")
+            if strong
+            else ("screening.disposed",)
+        ),
         "case.maker_approved",
         "case.approved",
     ):

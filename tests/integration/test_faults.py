@@ -384,6 +384,7 @@ def test_a_database_error_at_the_end_of_an_approval_leaves_nothing_behind(
         written.append(WebhookDelivery.objects.count())
         raise OperationalError("could not write to the database")
 
+    accept_documents(claimed_case, reviewer)  # an approval needs every document decided
     monkeypatch.setattr(case_services, "report_request", report_request_then_fail)
     before = {
         "events": AuditEvent.objects.count(),

@@ -83,7 +83,7 @@ def test_approval_builds_the_report_in_the_worker_and_stores_it_in_s3(
     assert body.startswith(b"%PDF")
     text = pdf_text(body)
     assert CHINESE_NAME in text and "Ningbo Harbour Textiles Co., Ltd." in text
-    assert "approved_clean" in text
+    assert "All requirements met; no adverse findings." in text  # the reason code's label
     (event,) = AuditEvent.objects.filter(action="report.built", case_id=case.pk)
     assert event.actor_type == "system"
     assert hashlib.sha256(body).hexdigest() == event.after["sha256"] == report.sha256
