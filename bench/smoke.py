@@ -58,6 +58,38 @@ ONE_AT_A_TIME = {"bench_report", "run_load"}
 GRACE_SECONDS = 20
 
 
+# How long the runner waits for a killed process group's members to be gone.
+GONE_SECONDS = 10
+
+
+def _group_running(pgid: int) -> bool:
+    """Whether a process of the group still runs (a zombie waiting to be reaped does not)."""
+    proc_dir = Path("/proc")
+    if not proc_dir.is_dir():  # no procfs: whether the group has any member at all
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for stat in proc_dir.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        # After the command's ")": state, ppid, pgrp, …
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def _wait_group_gone(pgid: int, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while _group_running(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 @dataclass
 class Outcome:
     name: str
@@ -91,9 +123,13 @@ def run_one(name: str, command: Sequence[str], timeout: float) -> Outcome:
         finally:
             try:  # nothing of the bench's group outlives it
                 os.killpg(proc.pid, signal.SIGKILL)
+                group_left = True
             except ProcessLookupError:
-                pass
+                group_left = False
             proc.wait()
+            if group_left:
+                # SIGKILL is delivered asynchronously: wait until the group is really gone.
+                _wait_group_gone(proc.pid, GONE_SECONDS)
         out.seek(0)
         output = out.read().decode("utf-8", errors="replace")
     seconds = time.monotonic() - started

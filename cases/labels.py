@@ -11,13 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from accounts.roles import Role
-from kyc.labels import Label, risk_factor_label, screening_explanation
-from kyc.models import Disposition, DocumentStatus, RequirementRule
-from merchants.models import CapabilityStatus, Person, RiskTier
+from kyc.labels import Label, risk_factor_label, screening_explanation, screening_run_text
+from kyc.models import (
+    Disposition,
+    DocumentStatus,
+    QualificationDocument,
+    RequirementRule,
+    SanctionsList,
+)
+from merchants.models import CapabilityStatus, Merchant, Person, RiskTier
 
 from .models import CaseState, QcDisputeStatus, ReasonCode
 
@@ -157,11 +165,110 @@ def reason_texts(codes: Iterable[str]) -> dict[str, str]:
     return {rc.code: rc.text for rc in ReasonCode.objects.filter(code__in=wanted)}
 
 
+# --------------------------------------------------------------------------- changed data
+
+# A recorded change's field (cases.details, CaseDataChange.field) that is not a model field.
+CHANGE_FIELD_LABELS: dict[str, Promise | Label] = {
+    "person.added": gettext_lazy("Person added"),
+    "person.removed": gettext_lazy("Person removed"),
+    "capability.requested": gettext_lazy("Capability requested"),
+    "document.uploaded": gettext_lazy("Document uploaded"),
+    "document.replaced": gettext_lazy("Document replaced"),
+    "document.removed": gettext_lazy("Document removed"),
+    "document.sha256": gettext_lazy("Document file (SHA-256)"),
+    "document.document_type": gettext_lazy("Document type"),
+    "document.person": gettext_lazy("Document holder"),
+}
+OTHER_CHANGE_FIELD = Label("Other data", "其他资料")
+
+
+def _change_field(field: str, *, person: bool | None) -> models.Field[Any, Any] | None:
+    """The model field a recorded change names: a document's, a person's or the merchant's
+    (person=None: the event does not say, the merchant's is tried first)."""
+    if field.startswith("document."):
+        found: tuple[type[models.Model], ...] = (QualificationDocument,)
+        field = field.split(".", 1)[1]
+    elif person is None:
+        found = (Merchant, Person)
+    else:
+        found = (Person,) if person else (Merchant,)
+    for model in found:
+        try:
+            named = model._meta.get_field(field)
+        except FieldDoesNotExist:
+            continue
+        if isinstance(named, models.Field):
+            return named
+    return None
+
+
+def change_field_label(field: str, *, person: bool | None = None) -> str:
+    """A changed field's label in the page's language ("legal_name" → "Legal name")."""
+    if field in CHANGE_FIELD_LABELS:
+        return str(CHANGE_FIELD_LABELS[field])
+    named = _change_field(field, person=person)
+    if named is None:
+        return str(OTHER_CHANGE_FIELD)
+    label = str(named.verbose_name)
+    return label[:1].upper() + label[1:]
+
+
+def change_value_label(field: str, value: Any, *, person: bool | None = None) -> Any:
+    """A changed field's coded value by its choice's label ("partnership" → "Partnership");
+    any other value as it is."""
+    if not isinstance(value, str) or not value:
+        return value
+    named = _change_field(field, person=person)
+    choices = dict(named.flatchoices) if named is not None and named.choices else {}
+    return choices.get(value, value)
+
+
+def _changes_text(changes: Any) -> str:
+    """The fields a change event names, by their labels (a person's change with the name)."""
+    said = []
+    for change in changes if isinstance(changes, list) else []:
+        if not isinstance(change, dict):
+            continue
+        person = change.get("person") or ""
+        label = change_field_label(
+            str(change.get("field", "")), person=bool(person) if "person" in change else None
+        )
+        said.append(f"{label} · {person}" if person else label)
+    return "; ".join(said)
+
+
+# Sentences the case services write as an event's text, said in the page's language.
+FIXED_TEXTS = {
+    "The data changed while the approval waited for its second approval.": Label(
+        "The data changed while the approval waited for its second approval.",
+        "等待第二次审批期间资料发生变更。",
+    ),
+    "Opened by a change of details on an active merchant.": Label(
+        "Opened by a change of details on an active merchant.",
+        "已生效商户的资料变更开启了本案件。",
+    ),
+}
+
+
+def _list_sources(events: list[Any]) -> dict[int, str]:
+    """The source of each sanctions list a screening run names, in one query."""
+    wanted: set[int] = set()
+    for event in events:
+        listed = (event.after or {}).get("sanctions_list")
+        if event.action == "screening.completed" and isinstance(listed, int):
+            wanted.add(listed)
+    if not wanted:
+        return {}
+    return dict(SanctionsList.objects.filter(pk__in=wanted).values_list("pk", "source"))
+
+
 def label_events(events: list[Any]) -> list[Any]:
     """Puts on each audit event what a page or the report shows instead of its codes: the
     label of its action, of the actor's role, of a state change and of its reason codes (one
-    query for all of them). A generated screening explanation is said in the page's language."""
+    query for all of them). A generated screening explanation, a screening run, the fields a
+    change names and the services' fixed sentences are said in the page's language."""
     texts = reason_texts(code for e in events for code in (e.reason_codes or []))
+    sources = _list_sources(events)
     for event in events:
         event.label = event_label(event.action)
         # The audit log writes "system" for an event without a person behind it.
@@ -179,8 +286,22 @@ def label_events(events: list[Any]) -> list[Any]:
             else None
         )
         event.reason_labels = [texts.get(code, code) for code in event.reason_codes or []]
-        if event.action.startswith("screening.") and event.text:
+        after_data = event.after if isinstance(event.after, dict) else {}
+        if event.text in FIXED_TEXTS:
+            event.text = str(FIXED_TEXTS[event.text])
+        elif event.action == "screening.completed" and "names_screened" in after_data:
+            # The stored text is English and names the list by its code (what an export keeps).
+            listed = after_data.get("sanctions_list")
+            source = sources.get(listed, "") if isinstance(listed, int) else ""
+            event.text = screening_run_text(after_data, source)
+        elif event.action.startswith("screening.") and event.text:
             event.text = screening_explanation(event.text)
+        elif (
+            event.action in ("case.details_changed", "case.changes_acknowledged")
+            and "changes" in after_data
+        ):
+            # The stored text names the fields by their codes; a page says their labels.
+            event.text = _changes_text(after_data["changes"])
         factors = (event.after or {}).get("factors")
         if isinstance(factors, list) and factors:
             # The stored text lists factor codes (what an export keeps); a page says them.

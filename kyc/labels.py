@@ -333,6 +333,10 @@ RISK_FACTOR_LABELS = _pairs(
         "screening_confirmed": ("Confirmed sanctions match", "已确认的制裁名单命中"),
         "screening_open": ("Screening hits to dispose", "待处理的筛查命中"),
         "screening_inconclusive": ("Inconclusive screening hits", "无法确定的筛查命中"),
+        "screening_strong_hit_cleared": (
+            "Strong sanctions hit cleared as a false positive",
+            "已排除为误报的高分制裁名单命中",
+        ),
         "ownership_no_declared_owner": ("No declared major owner", "未申报主要所有人"),
         "ownership_over_100": ("Ownership over 100%", "持股合计超过 100%"),
         "ownership_unaccounted": ("Ownership unaccounted for", "部分持股未申报"),
@@ -405,12 +409,30 @@ ENTRY_TYPE_LABELS = _pairs(
 )
 
 
-LIST_SOURCE_LABELS = _pairs({"ofac_sdn": ("OFAC SDN list", "OFAC SDN 名单")})
+LIST_SOURCE_LABELS = _pairs({"ofac_sdn": ("OFAC SDN list", "OFAC 特别指定国民清单")})
 
 
 def list_source_label(source: str) -> Label | str:
     # An unknown source by its name in capitals ("un_consolidated" -> "UN CONSOLIDATED").
     return LIST_SOURCE_LABELS.get(source, source.replace("_", " ").upper())
+
+
+def screening_run_text(after: dict[str, Any], source: str) -> str:
+    """A "screening.completed" event in the page's language, from its structured data (the
+    stored text is English and names the list by its code: what an export keeps)."""
+    names = after.get("names_screened", 0)
+    hits = after.get("hits", 0)
+    new = after.get("new_matches", 0)
+    number = after.get("sanctions_list")
+    listed = str(list_source_label(source)) if source else str(SANCTIONS_LIST)
+    if number is not None:
+        listed += f" #{number}"
+    if is_chinese():
+        return f"已对照 {listed} 筛查 {names} 个名称：命中 {hits} 条，新增 {new} 条"
+    return f"{names} name(s) screened against the {listed}: {hits} hit(s), {new} new"
+
+
+SANCTIONS_LIST = Label("sanctions list", "制裁名单")
 
 
 def entry_type_label(value: str) -> Label | str:

@@ -6,53 +6,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from kyc.models import DocumentType, QualificationDocument
-from merchants.models import Capability, Merchant, Person
+from kyc.models import DocumentType
+from merchants.models import Capability
 
+from .. import labels
 from ..models import CaseDataChange, ReviewCase
-
-SPECIAL_LABELS = {
-    "person.added": gettext_lazy("Person added"),
-    "person.removed": gettext_lazy("Person removed"),
-    "capability.requested": gettext_lazy("Capability requested"),
-    "document.uploaded": gettext_lazy("Document uploaded"),
-    "document.replaced": gettext_lazy("Document replaced"),
-    "document.removed": gettext_lazy("Document removed"),
-    "document.sha256": gettext_lazy("Document file (SHA-256)"),
-    "document.document_type": gettext_lazy("Document type"),
-    "document.person": gettext_lazy("Document holder"),
-}
-
-
-def _verbose(model: type[models.Model], name: str) -> str:
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return name
-    label = str(getattr(field, "verbose_name", name))
-    return label[:1].upper() + label[1:]
 
 
 def field_label(change: CaseDataChange) -> str:
-    if change.field in SPECIAL_LABELS:
-        return str(SPECIAL_LABELS[change.field])
-    if change.field.startswith("document."):
-        return _verbose(QualificationDocument, change.field.split(".", 1)[1])
-    if change.person_name:
-        return _verbose(Person, change.field)
-    return _verbose(Merchant, change.field)
+    return labels.change_field_label(change.field, person=bool(change.person_name))
 
 
-def _value(value: Any, *, capabilities: dict[str, str], doc_types: dict[str, str]) -> str:
+def _value(
+    value: Any, *, change: CaseDataChange, capabilities: dict[str, str], doc_types: dict[str, str]
+) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    value = labels.change_value_label(change.field, value, person=bool(change.person_name))
     if isinstance(value, dict):
         if "full_name" in value:
             return str(value["full_name"])
@@ -85,8 +59,12 @@ def change_rows(case: ReviewCase, changes: list[CaseDataChange]) -> list[dict[st
                 "change": change,
                 "label": field_label(change),
                 "person": change.person_name,
-                "before": _value(before, capabilities=capabilities, doc_types=doc_types),
-                "after": _value(after, capabilities=capabilities, doc_types=doc_types),
+                "before": _value(
+                    before, change=change, capabilities=capabilities, doc_types=doc_types
+                ),
+                "after": _value(
+                    after, change=change, capabilities=capabilities, doc_types=doc_types
+                ),
                 "by": change.actor.get_username() if change.actor else _("the platform"),
                 "at": change.created_at,
             }

@@ -34,6 +34,8 @@ from kyc.checks import registration_number as registration_check
 from kyc.models import DocumentCheckResult, RiskAssessment, ScreeningSubject
 from kyc.screening.index import EntryRecord
 from kyc.screening.matcher import Matcher
+from merchants.models import Merchant
+from merchants.services import merchant_update, person_update
 from tests.cases.screening_helpers import make_entry, make_list, make_match
 from tests.cases.test_reports_fixtures import pdf_text, rebuild_in_transaction
 
@@ -358,8 +360,24 @@ def _timeline(case: Any, reviewer: Any) -> None:
     )  # an event no label knows yet: said in general terms
 
 
+def _data_changes(case: Any, seller: Any) -> None:
+    """The seller changes the merchant's and a person's data while the case is in review: the
+    "changed since submission" panel and the history's change events, with coded values."""
+    merchant = Merchant.objects.get(pk=case.merchant_id)
+    merchant_update(
+        actor=seller,
+        merchant=merchant,
+        data={"trading_name": "Lumen Harbour", "entity_type": "partnership"},
+    )
+    person = merchant.people.get()
+    person_update(
+        actor=seller, person=person, data={"nationality": "SG", "control_type": "voting_rights"}
+    )
+
+
 @pytest.fixture
-def case_with_everything(claimed_case: Any, reviewer: Any) -> Any:
+def case_with_everything(claimed_case: Any, reviewer: Any, seller: Any) -> Any:
+    _data_changes(claimed_case, seller)
     _results_of_every_kind(claimed_case)
     _screening(claimed_case)
     _risk(claimed_case)
@@ -422,6 +440,9 @@ def test_the_chinese_case_page_shows_no_raw_identifier_nor_english_label(
     # The fixture really holds what is under test (in Chinese).
     for label in ("文件完整性", "授权链中断", "已自动分配", "所要求的材料", "号码长度无效"):
         assert label in text, label
+    # The changes since submission, each field and coded value by its label.
+    for label in ("提交后的变更", "主体类型", "合伙企业", "表决权"):
+        assert label in text, label
     assert "法定代表人身份证件: Li Wei" in text  # the person-scoped RFI item, by its rule
     assert "请查看此项。" in text  # a failed check's message, as a requirement's problem too
     identifiers, words = raw_identifiers(
@@ -437,6 +458,8 @@ def test_the_english_case_page_shows_labels_not_codes(
     url = reverse("cases:case_detail", kwargs={"case_id": case_with_everything.pk})
     text = visible_text(reviewer_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
     for label in ("File integrity", "Chain broken", "Assigned automatically", "Requested item"):
+        assert label in text, label
+    for label in ("Changed since submission", "Entity type", "Partnership", "Voting rights"):
         assert label in text, label
     identifiers, _words = raw_identifiers(text, set())
     assert identifiers == [], _where(text, identifiers)
