@@ -26,7 +26,7 @@ from kyc.services import document_run_checks, document_upload
 from merchants.forms import MerchantForm
 from merchants.models import Merchant
 from tests.cases.screening_helpers import make_entry, make_list
-from tests.conftest import login_verified, upload
+from tests.conftest import accept_documents, login_verified, upload
 from tests.factories import complete_edd_checklist, pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +81,7 @@ def answer_an_rfi(case: ReviewCase, holder: Any, seller: Any, capture: Any) -> N
 def test_a_rename_after_an_rfi_answer_is_on_the_case_rescreened_and_blocks_approval_over_the_api(
     held_case: ReviewCase,
     senior: Any,
+    other_senior: Any,
     seller: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
@@ -141,6 +142,7 @@ def test_a_rename_after_an_rfi_answer_is_on_the_case_rescreened_and_blocks_appro
     }
     ack = api_for(senior).post(f"/api/v1/cases/{held_case.pk}/acknowledge_changes/", {})
     assert ack.status_code == 200
+    accept_documents(held_case, senior)
     refused = api_for(senior).post(approve_url, {}, format="json")
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "screening_hits_open")
     assert refresh(held_case).state in (CaseState.IN_REVIEW, CaseState.EDD)
@@ -154,6 +156,10 @@ def test_a_rename_after_an_rfi_answer_is_on_the_case_rescreened_and_blocks_appro
             match_id=hit.pk,
             status="false_positive",
             comment="Different registration number and country of the listed bank.",
+        )
+        # A strong hit (score 100) is cleared only when a second person agrees (four-eyes).
+        screening.screening_agree(
+            actor=other_senior, case_id=held_case.pk, match_id=hit.pk, comment="Agreed."
         )
     if refresh(held_case).state == CaseState.EDD:
         complete_edd_checklist(held_case.pk, senior)
@@ -227,14 +233,14 @@ def test_the_chinese_case_page_labels_the_change_and_the_blockers(
 
 
 def test_a_seller_edit_while_the_case_waits_for_its_second_approval_sends_it_back_to_the_maker(
-    claimed_case: ReviewCase,
+    reviewed_case: ReviewCase,
     reviewer: Any,
     senior: Any,
     seller: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    ReviewCase.objects.filter(pk=claimed_case.pk).update(requires_four_eyes=True)
-    case = services.case_approve(actor=reviewer, case_id=claimed_case.pk)
+    ReviewCase.objects.filter(pk=reviewed_case.pk).update(requires_four_eyes=True)
+    case = services.case_approve(actor=reviewer, case_id=reviewed_case.pk)
     assert case.state == CaseState.PENDING_SECOND_APPROVAL
     first_digest = case.data_digest
 
@@ -275,18 +281,18 @@ def test_a_seller_edit_while_the_case_waits_for_its_second_approval_sends_it_bac
 
 
 def test_a_name_changed_behind_the_screening_blocks_approval_as_screening_stale(
-    claimed_case: ReviewCase, reviewer: Any
+    reviewed_case: ReviewCase, reviewer: Any
 ) -> None:
     # Written around the services (no hook, no re-screening): the gate still sees it.
-    Merchant.objects.filter(pk=claimed_case.merchant_id).update(trading_name="Unscreened Co")
+    Merchant.objects.filter(pk=reviewed_case.merchant_id).update(trading_name="Unscreened Co")
     with pytest.raises(Conflict) as exc:
-        services.case_approve(actor=reviewer, case_id=claimed_case.pk)
+        services.case_approve(actor=reviewer, case_id=reviewed_case.pk)
     assert exc.value.code == "screening_stale"
     assert exc.value.details["unscreened_names"] == ["Unscreened Co"]
-    assert refresh(claimed_case).state == CaseState.IN_REVIEW
+    assert refresh(reviewed_case).state == CaseState.IN_REVIEW
 
-    screening.case_screen_and_score(case_id=claimed_case.pk)
-    assert services.case_approve(actor=reviewer, case_id=claimed_case.pk).state in (
+    screening.case_screen_and_score(case_id=reviewed_case.pk)
+    assert services.case_approve(actor=reviewer, case_id=reviewed_case.pk).state in (
         CaseState.APPROVED,
         CaseState.PENDING_SECOND_APPROVAL,
     )
@@ -304,8 +310,9 @@ def test_without_a_sanctions_list_nothing_is_approved(
 
 
 def test_a_document_uploaded_during_review_is_on_the_case_and_approval_waits_for_its_checks(
-    claimed_case: ReviewCase, reviewer: Any, seller: Any
+    reviewed_case: ReviewCase, reviewer: Any, seller: Any
 ) -> None:
+    claimed_case = reviewed_case  # the documents on file decided: only the new one is not
     merchant = claimed_case.merchant
     old = merchant.documents.get(document_type__code="business_license")
     new = document_upload(
@@ -320,7 +327,8 @@ def test_a_document_uploaded_during_review_is_on_the_case_and_approval_waits_for
     fields = set(CaseDataChange.objects.filter(case=claimed_case).values_list("field", flat=True))
     assert fields == {"document.sha256", "document.expiry_date"}
     codes = [b.code for b in approval_blockers(claimed_case)]
-    assert codes == ["changes_unacknowledged", "checks_pending"]
+    # The new document is also undecided in this case (cases.document_review).
+    assert codes == ["changes_unacknowledged", "checks_pending", "documents_undecided"]
 
     case_acknowledge_changes(actor=reviewer, case_id=claimed_case.pk)
     with pytest.raises(Conflict) as exc:
@@ -329,6 +337,10 @@ def test_a_document_uploaded_during_review_is_on_the_case_and_approval_waits_for
     assert exc.value.details["documents"] == [new.pk]
 
     document_run_checks(document_id=new.pk)
+    (undecided,) = approval_blockers(claimed_case)
+    assert undecided.code == "documents_undecided"
+    assert [b["document_id"] for b in undecided.details["blockers"]] == [new.pk]
+    accept_documents(claimed_case, reviewer)
     assert approval_blockers(claimed_case) == []
 
 
@@ -419,15 +431,19 @@ def test_the_digest_is_stable_and_follows_the_data(claimed_case: ReviewCase) -> 
 
 def test_a_rejection_records_the_digest(claimed_case: ReviewCase, reviewer: Any) -> None:
     case = services.case_reject(
-        actor=reviewer, case_id=claimed_case.pk, reason_codes=["doc_illegible"], rationale="x"
+        actor=reviewer,
+        case_id=claimed_case.pk,
+        reason_codes=["requirements_not_met"],
+        rationale="x",
     )
     event = AuditEvent.objects.get(case_id=case.pk, action="case.rejected")
     assert event.after["data_digest"] == case.data_digest == data_digest(case)
 
 
 def test_an_edd_approval_waiting_for_its_checker_goes_back_to_its_maker_in_edd(
-    claimed_case: ReviewCase, reviewer: Any, senior: Any, seller: Any
+    reviewed_case: ReviewCase, reviewer: Any, senior: Any, seller: Any
 ) -> None:
+    claimed_case = reviewed_case  # its documents decided by the first holder
     services.case_escalate(actor=reviewer, case_id=claimed_case.pk, rationale="PEP declared.")
     services.case_claim(actor=senior, case_id=claimed_case.pk)
     complete_edd_checklist(claimed_case.pk, senior)

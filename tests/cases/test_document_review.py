@@ -21,6 +21,7 @@ from cases.document_review import (
 from cases.models import CaseState, DocumentDecision, ReviewCase
 from config.errors import Conflict, InvalidInput, NotAllowed
 from kyc.models import CheckOutcome, DocumentCheckResult, DocumentStatus, QualificationDocument
+from kyc.services import document_run_checks
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +31,46 @@ def _doc(case: ReviewCase, code: str) -> QualificationDocument:
 
 
 def _checked(doc: QualificationDocument, outcome: str = CheckOutcome.PASSED) -> None:
-    """The checks pipeline's outcome, written directly (the pipeline has its own tests)."""
-    DocumentCheckResult.objects.create(
-        document=doc, check_name="expiry", outcome=outcome, code=f"expiry_{outcome}"
+    """The checks pipeline's outcome, written directly (the pipeline has its own tests). The
+    submitted case's checks already ran (tests/conftest.py screen_and_check): this sets the
+    outcome of its expiry check."""
+    DocumentCheckResult.objects.update_or_create(
+        document=doc,
+        check_name="expiry",
+        defaults={"outcome": outcome, "code": f"expiry_{outcome}"},
     )
     QualificationDocument.objects.filter(pk=doc.pk).update(checks_completed_at=timezone.now())
+
+
+def _document_blockers(details: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-document blockers of a refused approval: inside the readiness blockers
+    (cases.readiness), each document blocker in details.blockers[i].details.blockers."""
+    return [
+        inner
+        for blocker in details["blockers"]
+        if blocker["code"] in (DOCUMENTS_UNDECIDED, DOCUMENT_NOTE_REQUIRED)
+        for inner in blocker["details"]["blockers"]
+    ]
+
+
+def _replace(case: ReviewCase, code: str) -> QualificationDocument:
+    """A newer version of the case's `code` document (the same file again), stored around
+    the services (no change recorded), with the old one's data and its checks run."""
+    old = _doc(case, code)
+    QualificationDocument.objects.filter(pk=old.pk).update(status=DocumentStatus.SUPERSEDED)
+    new = QualificationDocument.objects.create(
+        merchant=case.merchant,
+        document_type=old.document_type,
+        person=old.person,
+        file=old.file.name,
+        sha256=old.sha256,
+        size=old.size,
+        content_type=old.content_type,
+        number=old.number,
+        expiry_date=old.expiry_date,
+    )
+    document_run_checks(document_id=new.pk)
+    return new
 
 
 def _accept(case: ReviewCase, doc: QualificationDocument, actor: Any, note: str = "") -> Any:
@@ -53,14 +89,14 @@ def test_approval_with_undecided_documents_is_refused_with_409_and_names_them(
         services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     assert refused.value.status == 409
     assert refused.value.code == DOCUMENTS_UNDECIDED
-    assert [(b["code"], b["document_id"]) for b in refused.value.details["blockers"]] == [
+    assert [(b["code"], b["document_id"]) for b in _document_blockers(refused.value.details)] == [
         (DOCUMENTS_UNDECIDED, id_doc.pk)
     ]
     case = ReviewCase.objects.get(pk=claimed_case.pk)
     assert case.state == CaseState.IN_REVIEW
     assert not AuditEvent.objects.filter(case_id=case.pk, action="case.approved").exists()
     # Nothing was accepted on the reviewer's behalf.
-    assert QualificationDocument.objects.get(pk=id_doc.pk).status == DocumentStatus.UPLOADED
+    assert QualificationDocument.objects.get(pk=id_doc.pk).status == DocumentStatus.PENDING_REVIEW
 
 
 def test_approval_never_accepts_a_document_nobody_decided(
@@ -130,7 +166,7 @@ def test_accepting_a_document_whose_checks_warned_or_failed_needs_a_note(
     assert refused.value.fields == {"note": ["Required."]}
     assert not DocumentDecision.objects.filter(document=doc).exists()
     assert not AuditEvent.objects.filter(action="document.accepted").exists()
-    assert QualificationDocument.objects.get(pk=doc.pk).status == DocumentStatus.UPLOADED
+    assert QualificationDocument.objects.get(pk=doc.pk).status == DocumentStatus.PENDING_REVIEW
 
     decision = _accept(claimed_case, doc, reviewer, note="Renewal receipt seen; registry ok.")
     assert decision.note == "Renewal receipt seen; registry ok."
@@ -150,7 +186,7 @@ def test_approving_a_case_whose_document_warned_needs_a_note_for_that_document(
     with pytest.raises(Conflict) as refused:
         services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     assert refused.value.code == DOCUMENT_NOTE_REQUIRED
-    assert [b["document_id"] for b in refused.value.details["blockers"]] == [doc.pk]
+    assert [b["document_id"] for b in _document_blockers(refused.value.details)] == [doc.pk]
     _accept(claimed_case, doc, reviewer, note="Expiry warning: renewal on file.")
     case = services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     assert case.state == CaseState.APPROVED
@@ -163,19 +199,11 @@ def test_the_checker_cannot_approve_over_a_document_replaced_while_waiting(
     for doc in claimed_case.merchant.documents.all():
         _accept(claimed_case, doc, reviewer)
     services.case_approve(actor=reviewer, case_id=claimed_case.pk)
-    old = _doc(claimed_case, "identity_document")
-    QualificationDocument.objects.filter(pk=old.pk).update(status=DocumentStatus.SUPERSEDED)
-    QualificationDocument.objects.create(
-        merchant=claimed_case.merchant,
-        document_type=old.document_type,
-        file=old.file.name,
-        sha256="e" * 64,
-        size=old.size,
-        content_type=old.content_type,
-    )
+    new = _replace(claimed_case, "identity_document")
     with pytest.raises(Conflict) as refused:
         services.case_second_approve(actor=senior, case_id=claimed_case.pk)
     assert refused.value.code == DOCUMENTS_UNDECIDED
+    assert [b["document_id"] for b in _document_blockers(refused.value.details)] == [new.pk]
     assert ReviewCase.objects.get(pk=claimed_case.pk).state == CaseState.PENDING_SECOND_APPROVAL
 
 
@@ -202,7 +230,7 @@ def test_accept_all_clean_accepts_only_clean_documents_and_names_each(
     assert [d.pk for d in result.accepted] == [license_doc.pk]
     assert [(d.pk, why) for d, why in result.skipped] == [(id_doc.pk, "checks_warned_or_failed")]
     assert QualificationDocument.objects.get(pk=license_doc.pk).status == DocumentStatus.ACCEPTED
-    assert QualificationDocument.objects.get(pk=id_doc.pk).status == DocumentStatus.UPLOADED
+    assert QualificationDocument.objects.get(pk=id_doc.pk).status == DocumentStatus.PENDING_REVIEW
     events = AuditEvent.objects.filter(case_id=claimed_case.pk, action="document.accepted")
     assert [(e.object_id, e.after["via"]) for e in events] == [
         (str(license_doc.pk), "accept_all_clean")
@@ -213,9 +241,19 @@ def test_accept_all_clean_accepts_only_clean_documents_and_names_each(
     assert [b.code for b in document_review_blockers(claimed_case)] == [DOCUMENTS_UNDECIDED]
 
 
+@pytest.fixture
+def unchecked_case(ready_case: ReviewCase, seller: Any, reviewer: Any) -> ReviewCase:
+    """A submitted case claimed before the background work after the submission (document
+    checks, screening) ran."""
+    services.case_submit(actor=seller, case_id=ready_case.pk)
+    return services.case_claim(actor=reviewer, case_id=ready_case.pk)
+
+
 def test_accept_all_clean_skips_documents_whose_checks_have_not_run(
-    claimed_case: ReviewCase, reviewer: Any
+    unchecked_case: ReviewCase, reviewer: Any
 ) -> None:
+    claimed_case = unchecked_case
+    assert not claimed_case.merchant.documents.exclude(checks_completed_at=None).exists()
     result = documents_accept_clean(actor=reviewer, case_id=claimed_case.pk)
     assert result.accepted == []
     assert {why for _d, why in result.skipped} == {"checks_pending"}

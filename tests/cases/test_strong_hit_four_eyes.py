@@ -11,7 +11,7 @@ import pytest
 from audit.models import AuditEvent
 from cases import screening, services
 from cases.models import CaseState, ReviewCase
-from config.errors import Conflict, InvalidInput, NotAllowed
+from config.errors import Conflict, NotAllowed
 from kyc.models import Disposition, ScreeningMatch
 from kyc.risk import merchant_risk
 from tests.cases.screening_helpers import make_entry, make_list, make_match
@@ -43,7 +43,8 @@ def test_a_100_score_hit_cleared_by_one_person_stays_open_until_a_second_agrees(
     match = _propose(claimed_case, strong_hit, reviewer)
     assert match.status == Disposition.OPEN and match.awaits_agreement
     assert match.proposed_by == reviewer and match.disposed_by is None
-    with pytest.raises(InvalidInput) as refused:
+    # An open hit is a 409 among the approval preconditions (cases.readiness).
+    with pytest.raises(Conflict) as refused:
         services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     assert refused.value.code == "screening_hits_open"
     assert ReviewCase.objects.get(pk=claimed_case.pk).state == CaseState.IN_REVIEW

@@ -43,8 +43,12 @@ def _doc(case: ReviewCase, code: str) -> QualificationDocument:
 
 
 def _checked(doc: QualificationDocument, outcome: str) -> None:
-    DocumentCheckResult.objects.create(
-        document=doc, check_name="expiry", outcome=outcome, code=f"expiry_{outcome}"
+    """Sets the outcome of the document's expiry check (the submitted case's checks already
+    ran: tests/conftest.py screen_and_check)."""
+    DocumentCheckResult.objects.update_or_create(
+        document=doc,
+        check_name="expiry",
+        defaults={"outcome": outcome, "code": f"expiry_{outcome}"},
     )
     QualificationDocument.objects.filter(pk=doc.pk).update(checks_completed_at=timezone.now())
 

@@ -292,8 +292,9 @@ def test_an_active_capability_is_not_called_undecided(
 
 
 def test_an_approved_case_does_not_call_its_capabilities_undecided(
-    reviewer: Any, claimed_case: ReviewCase
+    reviewer: Any, reviewed_case: ReviewCase
 ) -> None:
+    claimed_case = reviewed_case  # its documents decided: approvable
     services.case_approve(actor=reviewer, case_id=claimed_case.pk)
     claimed_case.refresh_from_db()
     assert claimed_case.state == "approved"
