@@ -410,6 +410,27 @@ PROPOSAL_FIELDS = (
     "agreed_at",
     "agreement_comment",
 )
+# Everything a disposition (proposed, agreed or single) writes on the match.
+DISPOSITION_FIELDS = [
+    "status",
+    "disposition_comment",
+    "disposed_by",
+    "disposed_at",
+    *PROPOSAL_FIELDS,
+]
+
+
+def _lock_match(case: ReviewCase, match_id: int) -> ScreeningMatch:
+    """The case merchant's match, locked; another merchant's id answers like a missing one."""
+    match = (
+        ScreeningMatch.objects.select_for_update(of=("self",))
+        .select_related("entry")
+        .filter(pk=match_id, merchant_id=case.merchant_id)
+        .first()
+    )
+    if match is None:
+        raise NotFound("Screening match not found.")
+    return match
 
 
 def _disposition_snapshot(match: ScreeningMatch) -> dict[str, Any]:
@@ -445,15 +466,7 @@ def _propose_false_positive(
     match.disposed_by, match.disposed_at = None, None
     match.proposed_by, match.proposed_at, match.proposal_comment = actor, timezone.now(), comment
     match.agreed_by, match.agreed_at, match.agreement_comment = None, None, ""
-    match.save(
-        update_fields=[
-            "status",
-            "disposition_comment",
-            "disposed_by",
-            "disposed_at",
-            *PROPOSAL_FIELDS,
-        ]
-    )
+    match.save(update_fields=DISPOSITION_FIELDS)
     audit_record(
         action="screening.disposition_proposed",
         actor=actor,
@@ -498,14 +511,7 @@ def screening_agree(
         )
     if case.state != CaseState.IN_REVIEW and not has_role(actor, Role.SENIOR_REVIEWER):
         raise NotAllowed("Only a senior reviewer decides a case awaiting second approval.")
-    match = (
-        ScreeningMatch.objects.select_for_update(of=("self",))
-        .select_related("entry")
-        .filter(pk=match_id, merchant_id=case.merchant_id)
-        .first()
-    )
-    if match is None:
-        raise NotFound("Screening match not found.")
+    match = _lock_match(case, match_id)
     if not match.awaits_agreement:
         raise Conflict(
             "No false-positive disposition of this hit awaits a second person.",
@@ -522,15 +528,7 @@ def screening_agree(
     match.disposed_by, match.disposed_at = match.proposed_by, match.proposed_at
     match.agreed_by, match.agreed_at = actor, timezone.now()
     match.agreement_comment = (comment or "").strip()
-    match.save(
-        update_fields=[
-            "status",
-            "disposition_comment",
-            "disposed_by",
-            "disposed_at",
-            *PROPOSAL_FIELDS,
-        ]
-    )
+    match.save(update_fields=DISPOSITION_FIELDS)
     audit_record(
         action="screening.disposition_agreed",
         actor=actor,
@@ -561,14 +559,7 @@ def screening_dispose(
     case = _lock_case(actor=actor, case_id=case_id)
     _require_role(actor, REVIEWING_ROLES, "Only reviewers dispose of screening hits.")
     _require_disposer(actor, case)
-    match = (
-        ScreeningMatch.objects.select_for_update(of=("self",))
-        .select_related("entry")
-        .filter(pk=match_id, merchant_id=case.merchant_id)
-        .first()
-    )
-    if match is None:
-        raise NotFound("Screening match not found.")
+    match = _lock_match(case, match_id)
     status = STATUS_ALIASES.get(status, status)
     errors: dict[str, list[str]] = {}
     if status not in DISPOSITION_CHOICES:
@@ -590,15 +581,7 @@ def screening_dispose(
     # Any other disposition replaces a pending four-eyes proposal.
     match.proposed_by, match.proposed_at, match.proposal_comment = None, None, ""
     match.agreed_by, match.agreed_at, match.agreement_comment = None, None, ""
-    match.save(
-        update_fields=[
-            "status",
-            "disposition_comment",
-            "disposed_by",
-            "disposed_at",
-            *PROPOSAL_FIELDS,
-        ]
-    )
+    match.save(update_fields=DISPOSITION_FIELDS)
     four_eyes_before = case.requires_four_eyes
     if status == Disposition.INCONCLUSIVE and not case.requires_four_eyes:
         case.requires_four_eyes = True
