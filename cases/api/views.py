@@ -644,7 +644,7 @@ class CaseScreeningDispositionView(ApiView):
         description="Reviewer holding the case (a senior reviewer in EDD; the checker while "
         "it awaits second approval): disposes of one screening hit of the case's merchant as "
         "`confirmed`, `false_positive` or `inconclusive`, with a comment (required). Only "
-        "`open` hits block approval (400 `screening_hits_open`); `inconclusive` makes the "
+        "`open` hits block approval (409 `screening_hits_open`); `inconclusive` makes the "
         "case need four-eyes; `confirmed` makes the merchant prohibited. On a strong hit "
         "(score at or above `KYC_STRONG_HIT_SCORE`) `false_positive` is recorded as a "
         "proposal (`awaits_agreement`), the hit stays `open` until a second person agrees.",
